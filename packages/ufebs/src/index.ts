@@ -1,0 +1,3 @@
+export * from './model.js';
+export * from './result.js';
+export * from './errors.js';
