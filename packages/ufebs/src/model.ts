@@ -89,7 +89,8 @@ export interface SettleNotLater {
 export interface SettlementCondition {
   conditionCode: string;
   liquidityReservation?: { confirmationMessageAuthor?: string; cancelIfNotReserved: string };
-  coverFunds?: { participantToBeNotified?: string; coverSum?: string };
+  /** Schema CoverFundsSchemeParameters; CoverSum carries two required amounts, Min and Max (kopecks). */
+  coverFunds?: { participantToBeNotified?: string; coverSum?: { min: string; max: string } };
   rcp?: { beginProcessingDate: string; endProcessingDate: string; clearingCircuit?: string };
 }
 
@@ -195,15 +196,16 @@ export interface PacketEpd extends EdIdentity {
   sigValues?: SigValue[];
 }
 
-/** ED201 — result of control by the Bank of Russia. */
+/** ED201 — result of control by the Bank of Russia (schema ED201: ESID + Annotation, …). */
 export interface Ed201 extends EdIdentity {
   kind: 'ED201';
   edReceiver?: string;
   /** 4 digits; the result code. */
   ctrlCode: string;
-  /** Time of the control, as in the message. */
+  /** Time of the control, `YYYY-MM-DDThh:mm:ssZ`. */
   ctrlTime: string;
-  annotation?: string;
+  /** Required by the schema: the explanation of the result, 1..150 characters. */
+  annotation: string;
   errorDiagnostic?: string;
   msgId?: string;
   /** The ED this answers. */
@@ -211,47 +213,95 @@ export interface Ed201 extends EdIdentity {
   sigValues?: SigValue[];
 }
 
-/** ED206 — confirmation of a debit or credit. */
+/** ED206 — confirmation of a debit or credit (schema ED206: ESID + AccDoc, EDRefID, ProcessingDetails?). */
 export interface Ed206 extends EdIdentity {
   kind: 'ED206';
   edReceiver?: string;
   sum: string;
   transDate: string;
-  transTime?: string;
+  /** Required by the schema, `hh:mm:ss`. */
+  transTime: string;
   /** "1" debit, "2" credit. */
   dc: string;
   bicCorr: string;
   acc?: string;
   corrAcc?: string;
+  /** 1 digit. */
+  vdkCode?: string;
+  systemCode?: string;
+  /** УИС of the actual receiver, 10 digits. */
+  actualReceiver?: string;
+  vdkSum?: string;
   accDoc: { accDocNo: string; accDocDate: string };
-  edRefId?: EdRef;
+  /** Required by the schema: the ED confirmed. */
+  edRefId: EdRef;
+  /** Schema ED206ProcessingDetails (same fields as ProcessingDetails). */
+  processingDetails?: ProcessingDetails;
   sigValues?: SigValue[];
 }
 
-/** One TransInfo entry of an ED211 statement. */
+/** One TransInfo entry of an ED211 statement (schema TransInfo). */
 export interface Ed211TransInfo {
   dc: string;
   sum: string;
-  transKind?: string;
-  accDoc?: { accDocNo: string; accDocDate: string };
-  payerPersonalAcc?: string;
+  transKind: string;
+  /** 1 digit. */
+  turnoverKind: string;
+  /** Document number and date are two independent optional attributes in the schema. */
+  accDocNo?: string;
+  accDocDate?: string;
+  payerPersonalAcc: string;
   payeePersonalAcc?: string;
-  bicCorr?: string;
-  edRefId?: EdRef;
+  bicCorr: string;
+  /** Up to 9 characters. */
+  cashDocNo?: string;
+  /** Required by the schema. */
+  edRefId: EdRef;
 }
 
-/** ED211 — account statement. */
+/** Schema PartInfo: the part of a message split into several. */
+export interface PartInfo {
+  partNo: string;
+  partQuantity: string;
+  partAggregateId: string;
+}
+
+/** Schema FPSInfo of an ED211 (fast payment system liquidity). */
+export interface Ed211FpsInfo {
+  fpsLiquidity: string;
+  enterBalance: string;
+  currentBalance: string;
+  fpsCreditSum?: string;
+  fpsDebetSum?: string;
+}
+
+/** ED211 — account statement (schema ED211: ESIDWithPartInfo + TransInfo*, FPSInfo?). */
 export interface Ed211 extends EdIdentity {
   kind: 'ED211';
   edReceiver?: string;
   abstractDate: string;
+  /** 1 digit, required by the schema. */
+  abstractKind: string;
   acc: string;
   bic: string;
+  /** Required by the schema, `hh:mm:ss`. */
+  endTime: string;
+  beginTime?: string;
+  lastMovetDate?: string;
+  inquirySession?: string;
   enterBal?: string;
-  outBal?: string;
+  /** Required by the schema; may be negative. */
+  outBal: string;
   debetSum?: string;
   creditSum?: string;
+  reservedSum?: string;
+  creditLimitSum?: string;
+  arrestSum?: string;
+  partInfo?: PartInfo;
+  initialEd?: EdRef;
+  /** May be empty (no movement). */
   transInfo: Ed211TransInfo[];
+  fpsInfo?: Ed211FpsInfo;
   sigValues?: SigValue[];
 }
 

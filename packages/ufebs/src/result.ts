@@ -9,9 +9,7 @@ export interface FieldError {
 }
 
 /** An expected outcome returned as a value: success, or a coded failure. Exceptions are for bugs. */
-export type Result<T> =
-  | { ok: true; value: T }
-  | { ok: false; code: string; message: string; errors?: FieldError[] };
+export type Result<T> = { ok: true; value: T } | { ok: false; code: string; message: string; errors?: FieldError[] };
 
 /** What a code means and what an operator does about it (one entry of a package's code catalog). */
 export interface CodeInfo {
