@@ -75,5 +75,15 @@ export type CertificateCheck =
  * key usage, revocation, and which contour it belongs to. Implemented by the trust store.
  */
 export interface CertificateValidator {
-  check(certificateDer: Uint8Array, options: { signingTime?: Date; now?: Date }): CertificateCheck;
+  check(
+    certificateDer: Uint8Array,
+    options: {
+      signingTime?: Date;
+      /** Default the validator's clock; `null` skips "valid now" (archive re-verification, 802-П п. 11). */
+      now?: Date | null;
+      /** The contour the certificate must belong to (802-П прил. 1.1, п. 14.3). */
+      expectedContour?: Contour;
+      usage?: 'signing' | 'encryption';
+    },
+  ): CertificateCheck;
 }
