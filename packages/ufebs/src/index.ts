@@ -1,6 +1,9 @@
+export * from './check.js';
 export * from './errors.js';
 export * from './model.js';
+export { PAYMENT_ORDER_JSON_SCHEMA } from './order-schema.js';
 export * from './result.js';
+export * from './validate/index.js';
 export * from './xml/mapping.js';
 export * from './xml/normalize.js';
 export * from './xml/parser.js';
