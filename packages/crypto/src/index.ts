@@ -27,8 +27,18 @@ export {
   TrustConfigError,
   type TrustStore,
 } from './certs/trust-store.js';
+export * from './cms/index.js';
 export { ENC_CODES } from './envelope-encrypt/codes.js';
 export { decrypt, EnvelopeError, encryptFor, MAX_ENVELOPE_BYTES } from './envelope-encrypt/envelope.js';
+export {
+  DEFAULT_ENVELOPE_MAX_BYTES,
+  type EnvelopeVerification,
+  type UnwrapOptions,
+  unwrapEnvelope,
+  verifyEnvelope,
+  type WrapOptions,
+  wrapEnvelope,
+} from './ka.js';
 export { KEY_CODES } from './keys/codes.js';
 export { createCsr } from './keys/csr.js';
 export { type GeneratedKeyPair, generateKeyPair, KEY_ALGORITHMS, type KeyAlgorithm } from './keys/generate.js';
@@ -58,4 +68,15 @@ export {
   issueRevokedDevCertificate,
 } from './pki/dev-testing.js';
 export { type DevPkiLayout, loadTrustConfigFromDir, readDevLayout, TRUST_FILE } from './pki/layout.js';
+export { createSoftwareSigner } from './signer.js';
 export type * from './types.js';
+export {
+  type AddZkOptions,
+  addZk,
+  readZks,
+  type VerifyZksOptions,
+  verifyZks,
+  type ZkEntry,
+  type ZkReport,
+  type ZkValue,
+} from './zk.js';
