@@ -80,3 +80,4 @@ export {
   type ZkReport,
   type ZkValue,
 } from './zk.js';
+export { CRYPTO_CODES } from './codes.js';

@@ -1,0 +1,41 @@
+import type { CodeInfo } from '@twincontour/ufebs';
+
+/** Codes the command-line tool itself reports (exit 2 unless said otherwise). Never renamed or reused. */
+export const CLI_CODES: Readonly<Record<string, CodeInfo>> = Object.freeze({
+  CLI_USAGE: {
+    meaning: 'The command was called with missing, unknown or malformed arguments.',
+    action: 'Read the usage line printed with the error, or `twincontour help`.',
+  },
+  CLI_UNKNOWN_COMMAND: {
+    meaning: 'No command of that name.',
+    action: 'Run `twincontour help` for the list.',
+  },
+  CLI_UNREADABLE_INPUT: {
+    meaning: 'The input file does not exist or cannot be read.',
+    action: 'Check the path and the file permissions.',
+  },
+  CLI_BAD_JSON: {
+    meaning: 'A payment order file is not JSON.',
+    action: 'Give a file in the gateway’s JSON form (see examples/).',
+  },
+  CLI_NOT_ED101: {
+    meaning: '`ed to-order` was given an ED other than ED101 (exit 1).',
+    action: 'Only an ED101 maps to a payment order.',
+  },
+  CLI_EXISTS: {
+    meaning: 'The key file to be written exists already; keys are never overwritten.',
+    action: 'Choose another --out folder, or move the old key away deliberately.',
+  },
+  CLI_BAD_CERTIFICATE: {
+    meaning: 'The configured certificate file holds no certificate.',
+    action: 'Point TWINCONTOUR_<CONTOUR>_CERT_FILE at a PEM or DER certificate.',
+  },
+  CLI_KEYS_NOT_CONFIGURED: {
+    meaning: 'No key is configured for the contour a signing command needs.',
+    action: 'Set TWINCONTOUR_<CONTOUR>_KEY_FILE, _CERT_FILE and _PASSPHRASE_FILE, or give --pki DIR.',
+  },
+  CLI_TRUST_NOT_CONFIGURED: {
+    meaning: 'A verifying command has no trust configuration.',
+    action: 'Set TWINCONTOUR_TRUST_DIR (a folder with trust.json), or give --pki DIR.',
+  },
+});
