@@ -28,6 +28,7 @@ export {
   type TrustStore,
 } from './certs/trust-store.js';
 export * from './cms/index.js';
+export { CRYPTO_CODES } from './codes.js';
 export { ENC_CODES } from './envelope-encrypt/codes.js';
 export { decrypt, EnvelopeError, encryptFor, MAX_ENVELOPE_BYTES } from './envelope-encrypt/envelope.js';
 export {
@@ -80,4 +81,3 @@ export {
   type ZkReport,
   type ZkValue,
 } from './zk.js';
-export { CRYPTO_CODES } from './codes.js';
