@@ -4,7 +4,7 @@
 // PostgreSQL and Redis answer (starting them when they are installed but down), then do the work.
 // Plain Node with no dependencies: it runs before anything is installed.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { connect } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -70,7 +70,9 @@ function ensureXmllint() {
   if (isRoot() && has('apt-get')) {
     log('installing xmllint (Debian package libxml2-utils)');
     run('apt-get', ['update', '-qq']);
-    run('apt-get', ['install', '-y', '-qq', 'libxml2-utils'], { env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+    run('apt-get', ['install', '-y', '-qq', 'libxml2-utils'], {
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+    });
   }
   if (has('xmllint')) return true;
   log('xmllint is missing: install it with `sudo apt-get install libxml2-utils` (Debian/Ubuntu)');
@@ -124,7 +126,18 @@ async function ensureServices() {
   if (!(await reachable(redisHost, redisPort))) {
     if (has('redis-server')) {
       log('starting Redis');
-      run('redis-server', ['--daemonize', 'yes', '--bind', '127.0.0.1', '--port', String(redisPort), '--save', '', '--appendonly', 'no']);
+      run('redis-server', [
+        '--daemonize',
+        'yes',
+        '--bind',
+        '127.0.0.1',
+        '--port',
+        String(redisPort),
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+      ]);
     }
     if (!(await waitFor(redisHost, redisPort, 10))) {
       ok = false;
