@@ -20,7 +20,9 @@ let ecSigner: Signer;
 let rsaSigner: Signer;
 let validator: TestValidator;
 const data = new TextEncoder().encode('Платёжное поручение № 1 — normalized ED bytes');
-const signingTime = new Date();
+// Set once the test certificates exist: a signing time taken before openssl issued them (in an
+// earlier second) would fall before their notBefore.
+let signingTime: Date;
 
 /** Offset of `needle` in `haystack` (the test locates parts of a signature by their bytes). */
 function indexOf(haystack: Uint8Array, needle: Uint8Array): number {
@@ -42,6 +44,7 @@ beforeAll(() => {
   stranger = otherPki.leaf('stranger', 'ec-p256');
   ecSigner = createSoftwareSigner(ec.key, ec.certificateDer);
   rsaSigner = createSoftwareSigner(rsa.key, rsa.certificateDer);
+  signingTime = new Date(Date.now() + 1000);
   validator = new TestValidator(
     pki.caDer,
     new Map([
