@@ -224,6 +224,11 @@ export const PLATFORM_CODES = defineErrorCatalog({
     meaning: 'An outbox row with this id already exists with a different queue or payload.',
     action: 'Ids must be deterministic per message: investigate the producer; the first row was kept.',
   },
+  QUE_BAD_PAYLOAD: {
+    status: 500,
+    meaning: 'A job from another contour does not match the boundary contract (boundary.ts): refused, not retried.',
+    action: 'Raise a security alert: the sending contour produced a malformed or hostile job; compare versions.',
+  },
   QUE_JOB_FAILED: {
     status: 500,
     meaning: 'A job processor threw an error that carried no code of its own.',

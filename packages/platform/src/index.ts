@@ -22,6 +22,7 @@ export {
   type Role,
   SECURITY_SCHEMES,
 } from './auth.js';
+export * from './boundary.js';
 export {
   defineErrorCatalog,
   type ErrorCatalog,
