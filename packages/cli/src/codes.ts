@@ -26,10 +26,6 @@ export const CLI_CODES: Readonly<Record<string, CodeInfo>> = Object.freeze({
     meaning: 'The key file to be written exists already; keys are never overwritten.',
     action: 'Choose another --out folder, or move the old key away deliberately.',
   },
-  CLI_BAD_CERTIFICATE: {
-    meaning: 'The configured certificate file holds no certificate.',
-    action: 'Point TWINCONTOUR_<CONTOUR>_CERT_FILE at a PEM or DER certificate.',
-  },
   CLI_KEYS_NOT_CONFIGURED: {
     meaning: 'No key is configured for the contour a signing command needs.',
     action: 'Set TWINCONTOUR_<CONTOUR>_KEY_FILE, _CERT_FILE and _PASSPHRASE_FILE, or give --pki DIR.',

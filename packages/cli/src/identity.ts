@@ -1,17 +1,5 @@
-import {
-  type Contour,
-  createSoftwareSigner,
-  createTrustStore,
-  derObjects,
-  isContour,
-  loadTrustConfigFromDir,
-  readDevIdentity,
-  readPassphrase,
-  readPrivateKey,
-  type Signer,
-  type TrustStore,
-} from '@twincontour/crypto';
-import { CliError, type Io, readInput, userPath } from './io.js';
+import { type Contour, isContour, loadSigner, loadTrustStore, type Signer, type TrustStore } from '@twincontour/crypto';
+import { CliError, type Io, userPath } from './io.js';
 
 /** A contour name given on the command line, checked. */
 export function contourOption(value: unknown): Contour {
@@ -32,30 +20,28 @@ function envName(contour: Contour, suffix: string): string {
  * TWINCONTOUR_<CONTOUR>_PASSPHRASE. The passphrase is never printed.
  */
 export async function resolveSigner(contour: Contour, pki: string | undefined, io: Io): Promise<Signer> {
+  let result: Awaited<ReturnType<typeof loadSigner>>;
   if (pki !== undefined) {
-    const identity = await readDevIdentity(userPath(io, pki), contour);
-    if (!identity.ok) throw new CliError(identity.code, identity.message);
-    return createSoftwareSigner(identity.value.privateKey, identity.value.certificateDer);
+    result = await loadSigner(contour, { pkiDir: userPath(io, pki) });
+  } else {
+    const keyFile = io.env[envName(contour, 'KEY_FILE')];
+    const certFile = io.env[envName(contour, 'CERT_FILE')];
+    if (!keyFile || !certFile) {
+      throw new CliError(
+        'CLI_KEYS_NOT_CONFIGURED',
+        `no key configured for ${contour}: set ${envName(contour, 'KEY_FILE')} and ${envName(contour, 'CERT_FILE')}, or give --pki DIR`,
+      );
+    }
+    const passphraseFile = io.env[envName(contour, 'PASSPHRASE_FILE')];
+    result = await loadSigner(contour, {
+      keyFile: userPath(io, keyFile),
+      certificateFile: userPath(io, certFile),
+      passphrase: passphraseFile ? { file: userPath(io, passphraseFile) } : { env: envName(contour, 'PASSPHRASE') },
+      environment: io.env,
+    });
   }
-  const keyFile = io.env[envName(contour, 'KEY_FILE')];
-  const certFile = io.env[envName(contour, 'CERT_FILE')];
-  if (!keyFile || !certFile) {
-    throw new CliError(
-      'CLI_KEYS_NOT_CONFIGURED',
-      `no key configured for ${contour}: set ${envName(contour, 'KEY_FILE')} and ${envName(contour, 'CERT_FILE')}, or give --pki DIR`,
-    );
-  }
-  const passphraseFile = io.env[envName(contour, 'PASSPHRASE_FILE')];
-  const passphrase = readPassphrase(
-    passphraseFile ? { file: userPath(io, passphraseFile) } : { env: envName(contour, 'PASSPHRASE') },
-    io.env,
-  );
-  if (!passphrase.ok) throw new CliError(passphrase.code, passphrase.message);
-  const key = await readPrivateKey(await readInput(userPath(io, keyFile)), passphrase.value);
-  if (!key.ok) throw new CliError(key.code, key.message);
-  const certificate = derObjects(await readInput(userPath(io, certFile)), ['CERTIFICATE'])[0];
-  if (!certificate) throw new CliError('CLI_BAD_CERTIFICATE', `${certFile} holds no certificate`);
-  return createSoftwareSigner(key.value, certificate);
+  if (!result.ok) throw new CliError(result.code, result.message);
+  return result.value;
 }
 
 /**
@@ -70,9 +56,7 @@ export async function resolveTrust(pki: string | undefined, io: Io): Promise<Tru
       'no trust configuration: set TWINCONTOUR_TRUST_DIR or give --pki DIR',
     );
   }
-  const config = loadTrustConfigFromDir(userPath(io, dir));
-  if (!config.ok) throw new CliError(config.code, config.message);
-  const store = createTrustStore(config.value);
-  await store.refresh();
-  return store;
+  const store = await loadTrustStore(userPath(io, dir));
+  if (!store.ok) throw new CliError(store.code, store.message);
+  return store.value;
 }

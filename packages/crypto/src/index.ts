@@ -48,6 +48,7 @@ export { MAX_KEY_FILE_BYTES, readPrivateKey } from './keys/key-file.js';
 export { type PassphraseSource, readPassphrase } from './keys/passphrase.js';
 export { type Passphrase, writeEncryptedPrivateKey } from './keys/pkcs8.js';
 export { samePublicKey } from './keys/same-key.js';
+export { loadSigner, loadTrustStore, type SignerSource } from './load.js';
 export { PKI_CODES } from './pki/codes.js';
 export {
   DEV_CA_BACKDATE_DAYS,
