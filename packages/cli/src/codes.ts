@@ -34,4 +34,16 @@ export const CLI_CODES: Readonly<Record<string, CodeInfo>> = Object.freeze({
     meaning: 'A verifying command has no trust configuration.',
     action: 'Set TWINCONTOUR_TRUST_DIR (a folder with trust.json), or give --pki DIR.',
   },
+  CLI_GATEWAY_UNREACHABLE: {
+    meaning: '`demo` found nothing listening at the formation or control URL.',
+    action: 'Start the gateway (npm start) or give --formation-url / --control-url.',
+  },
+  CLI_NO_DEV_CREDENTIALS: {
+    meaning: '`demo` found no development credentials (.dev/credentials.json).',
+    action: 'Start the gateway once with npm start; it makes them. Or give --credentials FILE.',
+  },
+  CLI_DEMO_FAILED: {
+    meaning: '`demo` was refused by the gateway before the scenario could run (the answer is printed).',
+    action: 'Read the code in the printed answer; docs/errors.md says what to do.',
+  },
 });

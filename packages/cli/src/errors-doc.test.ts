@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CATALOGS, renderErrorsDoc } from './errors-doc.js';
@@ -24,10 +24,19 @@ describe('docs/errors.md', () => {
   });
 
   it('lists every CLI_* code the tool can print', () => {
-    const sources = ['main.ts', 'io.ts', 'identity.ts', 'commands/ed.ts', 'commands/keys.ts', 'commands/pki.ts'];
+    // A plain walk: every source file of the tool, whatever folder it is in.
+    const walk = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? walk(join(dir, e.name)).map((f) => join(e.name, f)) : [e.name],
+      );
+    const sources = walk(import.meta.dirname).filter(
+      (f) => f.endsWith('.ts') && !f.endsWith('.test.ts') && f !== 'codes.ts',
+    );
     const used = new Set(
       sources.flatMap((f) =>
-        [...readFileSync(join(import.meta.dirname, f), 'utf8').matchAll(/CLI_[A-Z0-9_]+/g)].map((m) => m[0]),
+        [...readFileSync(join(import.meta.dirname, f), 'utf8').matchAll(/['(](CLI_[A-Z0-9_]+)['),]/g)].map(
+          (m) => m[1]!,
+        ),
       ),
     );
     const cli = CATALOGS.find((c) => c.title.includes('CLI_'))!;

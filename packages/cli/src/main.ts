@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { Command } from './command.js';
 import { certCommands } from './commands/cert.js';
+import { demoCommands } from './commands/demo.js';
 import { edCommands } from './commands/ed.js';
 import { envelopeCommands } from './commands/envelope.js';
 import { keysCommands } from './commands/keys.js';
@@ -14,6 +15,7 @@ export const COMMANDS: readonly Command[] = [
   ...keysCommands,
   ...certCommands,
   ...pkiCommands,
+  ...demoCommands,
 ];
 
 function help(io: Io): void {
