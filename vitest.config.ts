@@ -3,6 +3,6 @@ import { defineConfig } from 'vitest/config';
 // One run over every package and service: each keeps its own vitest.config.ts.
 export default defineConfig({
   test: {
-    projects: ['packages/*', 'services/*'],
+    projects: ['packages/*', 'services/*', 'test'],
   },
 });

@@ -52,11 +52,21 @@ export function ensureDevCredentials(file: string): DevCredentials {
   return result;
 }
 
-/** The TWINCONTOUR_IDENTITIES of one service: hashes only, each bound to the service's contour. */
-export function identitiesFor(service: DevServiceName, credentials: DevCredentials): string {
-  const contour = DEV_SERVICES.find((s) => s.name === service)!.contour;
+/**
+ * The TWINCONTOUR_IDENTITIES every service gets: all development identities (hashes only), each bound
+ * to its own contour, so that a service recognises another contour's staff and refuses them with
+ * AUTH_WRONG_CONTOUR (802-П прил. 1.1) rather than as an unknown key — the audit log can tell the two apart.
+ */
+export function devIdentities(credentials: DevCredentials): string {
   return JSON.stringify(
-    Object.values(credentials[service]).map((c) => ({ id: c.id, role: c.role, contour, keySha256: hashApiKey(c.key) })),
+    DEV_SERVICES.flatMap((service) =>
+      Object.values(credentials[service.name]).map((c) => ({
+        id: c.id,
+        role: c.role,
+        contour: service.contour,
+        keySha256: hashApiKey(c.key),
+      })),
+    ),
   );
 }
 

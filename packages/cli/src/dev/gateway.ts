@@ -5,9 +5,9 @@ import {
   adminDatabaseUrl,
   DEV_SERVICES,
   type DevServiceName,
+  devIdentities,
   ensureDevCredentials,
   ensureDevDatabases,
-  identitiesFor,
   serviceEnv,
 } from './environment.js';
 import { REPO_ROOT, type ServiceProcess, spawnService } from './processes.js';
@@ -56,7 +56,7 @@ export async function startGateway(
         service: service.name as DevServiceName,
         port: Number(process.env[`TWINCONTOUR_${service.name.toUpperCase()}_PORT`] ?? service.port),
         databaseUrl: databases[service.name]!,
-        identities: identitiesFor(service.name, credentials),
+        identities: devIdentities(credentials),
         pkiDir,
         redisUrl,
         queuePrefix: 'tc',
