@@ -1,0 +1,103 @@
+import type { SignerSource } from '@twincontour/crypto';
+import {
+  type Config,
+  ConfigError,
+  cfg,
+  type Env,
+  type FieldError,
+  parseConfig,
+  type Result,
+  SERVICE_CONFIG_PROPERTIES,
+} from '@twincontour/platform';
+
+/**
+ * The formation service's configuration: one schema, the type derived from it (STYLE.md,
+ * env-schema anchor). Keys as in /work/notes/services.md; every variable is documented in README.md.
+ */
+export const FORMATION_CONFIG_SCHEMA = cfg.object({
+  ...SERVICE_CONFIG_PROPERTIES,
+  /** formation listens on 8081 by default (control 8082). */
+  TWINCONTOUR_HTTP_PORT: cfg.integer({ minimum: 1, maximum: 65535, default: 8081 }),
+  /** The formation↔control boundary Redis (queues f2c and c2f); may carry a password. */
+  TWINCONTOUR_F2C_REDIS_URL: cfg.string({ secret: true, pattern: '^rediss?://' }),
+  /** Queue key prefix; the f2c boundary uses `<prefix>-f2c`. */
+  TWINCONTOUR_QUEUE_PREFIX: cfg.string({ default: 'tc', pattern: '^[A-Za-z0-9][A-Za-z0-9._-]{0,60}$' }),
+  /** A development PKI made by `pki dev-init` (key, certificate, trust.json). */
+  TWINCONTOUR_PKI_DIR: cfg.optional(cfg.string({ minLength: 1 })),
+  /** Formation's encrypted PKCS#8 / PKCS#12 key file (instead of the PKI dir). */
+  TWINCONTOUR_FORMATION_KEY_FILE: cfg.optional(cfg.string({ minLength: 1 })),
+  /** Formation's certificate (PEM or DER). */
+  TWINCONTOUR_FORMATION_CERT_FILE: cfg.optional(cfg.string({ minLength: 1 })),
+  /** File holding the key's passphrase (read by the crypto package, used and dropped). */
+  TWINCONTOUR_FORMATION_PASSPHRASE_FILE: cfg.optional(cfg.string({ minLength: 1 })),
+  /** Folder with trust.json (CA, CRL sources, contour pins); default the PKI dir. */
+  TWINCONTOUR_TRUST_DIR: cfg.optional(cfg.string({ minLength: 1 })),
+  /** The bank's УИС written as EDAuthor, 10 digits. */
+  TWINCONTOUR_ED_AUTHOR: cfg.string({ default: '4525545000', pattern: '^[0-9]{10}$' }),
+  /** SigId (2 digits) written on formation's ЗК, marking which contour made it (NOTES.md). */
+  TWINCONTOUR_SIG_ID_FORMATION: cfg.optional(cfg.string({ pattern: '^[0-9]{2}$' })),
+  /** Pause of the outbox relay between runs when idle. */
+  TWINCONTOUR_OUTBOX_INTERVAL_MS: cfg.integer({ minimum: 10, maximum: 60_000, default: 500 }),
+  /** An f2c hand-over unacknowledged this long is looked at again (re-enqueued if Redis lost it). */
+  TWINCONTOUR_OUTBOX_REDELIVER_MS: cfg.integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
+  /** Status messages (c2f) processed at once. */
+  TWINCONTOUR_C2F_CONCURRENCY: cfg.integer({ minimum: 1, maximum: 100, default: 4 }),
+});
+
+/** The validated, frozen configuration of the formation service. */
+export type FormationConfig = Config<typeof FORMATION_CONFIG_SCHEMA>;
+
+const KEY_FILE_VARS = [
+  'TWINCONTOUR_FORMATION_KEY_FILE',
+  'TWINCONTOUR_FORMATION_CERT_FILE',
+  'TWINCONTOUR_FORMATION_PASSPHRASE_FILE',
+] as const;
+
+/**
+ * Where the key and the trust store come from. Either the PKI dir or all three key-file variables
+ * (802-П прил. 1.1: formation signs with its own key only); the trust dir defaults to the PKI dir.
+ */
+export function keySettings(config: FormationConfig): Result<{ signer: SignerSource; trustDir: string }> {
+  const errors: FieldError[] = [];
+  const given = KEY_FILE_VARS.filter((name) => config[name] !== undefined);
+  if (config.TWINCONTOUR_PKI_DIR === undefined && given.length === 0) {
+    errors.push({
+      code: 'CFG_MISSING',
+      path: 'TWINCONTOUR_PKI_DIR',
+      message: 'is required (or TWINCONTOUR_FORMATION_KEY_FILE, _CERT_FILE and _PASSPHRASE_FILE)',
+    });
+  }
+  if (given.length > 0 && given.length < KEY_FILE_VARS.length) {
+    for (const name of KEY_FILE_VARS.filter((n) => config[n] === undefined)) {
+      errors.push({ code: 'CFG_MISSING', path: name, message: `is required with ${given.join(', ')}` });
+    }
+  }
+  const trustDir = config.TWINCONTOUR_TRUST_DIR ?? config.TWINCONTOUR_PKI_DIR;
+  if (trustDir === undefined) {
+    errors.push({ code: 'CFG_MISSING', path: 'TWINCONTOUR_TRUST_DIR', message: 'is required without a PKI dir' });
+  }
+  if (errors.length > 0 || trustDir === undefined) {
+    return { ok: false, code: 'CFG_INVALID', message: 'key settings are incomplete', errors };
+  }
+  const signer: SignerSource =
+    given.length === KEY_FILE_VARS.length
+      ? {
+          keyFile: config.TWINCONTOUR_FORMATION_KEY_FILE ?? '',
+          certificateFile: config.TWINCONTOUR_FORMATION_CERT_FILE ?? '',
+          passphrase: { file: config.TWINCONTOUR_FORMATION_PASSPHRASE_FILE ?? '' },
+        }
+      : { pkiDir: config.TWINCONTOUR_PKI_DIR ?? '' };
+  return { ok: true, value: { signer, trustDir } };
+}
+
+/**
+ * Reads the configuration from `env`: the schema, then the key settings; throws one `ConfigError`
+ * (`CFG_INVALID`) listing every problem, so the service never starts half-configured.
+ */
+export function loadFormationConfig(env: Env): FormationConfig {
+  const parsed = parseConfig(FORMATION_CONFIG_SCHEMA, env);
+  if (!parsed.ok) throw new ConfigError(parsed.errors ?? []);
+  const keys = keySettings(parsed.value);
+  if (!keys.ok) throw new ConfigError(keys.errors ?? []);
+  return parsed.value;
+}

@@ -1,0 +1,73 @@
+import { createErrorFactory, defineErrorCatalog } from '@twincontour/platform';
+
+/**
+ * Every code the formation service produces (STYLE.md, Errors: one catalog per package, each code with
+ * a status and an operator action). `docs/errors.md` is kept in step with this by `errors.test.ts`.
+ * Platform codes (`PLT_*`, `AUTH_*`, `QUE_*`, `CFG_*`) and the field codes of `validatePaymentOrder`
+ * (`UFEBS_*`, inside `details`) are documented by their packages.
+ */
+export const FORMATION_CODES = defineErrorCatalog({
+  FRM_ORDER_INVALID: {
+    status: 422,
+    meaning: 'The payment order failed requisite control; `details` lists every field error (UFEBS_* codes).',
+    action: 'Correct every listed field in the back office and post the order again; nothing was stored.',
+  },
+  FRM_IDEMPOTENCY_CONFLICT: {
+    status: 409,
+    meaning: 'The Idempotency-Key was already used by this caller with a different order body.',
+    action: 'Use a new key for a new order; repeat a request only with exactly the same body.',
+  },
+  FRM_ORDER_NOT_FOUND: {
+    status: 404,
+    meaning: 'No payment order has this id.',
+    action: 'Check the id returned by POST /v1/payment-orders.',
+  },
+  FRM_CURSOR_INVALID: {
+    status: 400,
+    meaning: 'The list cursor is not one this service issued.',
+    action: 'Pass `nextCursor` from the previous page unchanged, or start again without a cursor.',
+  },
+  FRM_ED_FORMING_FAILED: {
+    status: 500,
+    meaning: 'The ED101 could not be written from an order that passed requisite control (a fault, not the order).',
+    action: 'Report the request id; the log has the writer code. Nothing was stored.',
+  },
+  FRM_SIGNATURE_FAILED: {
+    status: 503,
+    meaning: "Formation's ЗК could not be made or did not verify against the trust store; nothing was stored.",
+    action: 'Check the formation key, certificate validity and revocation (GET /ready); post the order again.',
+  },
+  FRM_EDNO_EXHAUSTED: {
+    status: 503,
+    meaning: 'All 999999999 EDNo of this EDAuthor and operating date are used.',
+    action: 'Post again on the next operating date; investigate the volume.',
+  },
+  FRM_SIGNER_UNUSABLE: {
+    status: 503,
+    meaning:
+      "Formation's signing certificate is not valid for the formation contour now (expired, revoked, untrusted).",
+    action: 'Renew or re-issue the formation certificate (802-П п. 13) and restart; /ready names this check.',
+  },
+  FRM_STATUS_ORDER_UNKNOWN: {
+    status: 500,
+    meaning: 'A c2f status message names an order formation does not have; it is refused, not retried.',
+    action: 'Raise a security alert: compare with the control contour log for the message id.',
+  },
+  FRM_STATUS_ED_MISMATCH: {
+    status: 500,
+    meaning: "A c2f status message carries an ED identity that is not the order's; it is refused, not retried.",
+    action: 'Raise a security alert: the control contour reported on another ED under this order id.',
+  },
+  FRM_STATUS_STAGE_NOT_ALLOWED: {
+    status: 500,
+    meaning:
+      "A c2f status message claims one of formation's own stages (accepted, formed, signed-by-formation, rejected-by-formation).",
+    action: 'Raise a security alert: only formation records its own stages; the message was refused, not retried.',
+  },
+});
+
+/** A formation code. */
+export type FormationCode = keyof typeof FORMATION_CODES;
+
+/** Makes the `AppError` of a formation code (status from the catalog). */
+export const formationError = createErrorFactory(FORMATION_CODES);
