@@ -35,6 +35,12 @@ export function renderErrorsDoc(): string {
     'messages may change; the codes do not. This page is generated from the packages’ catalogs',
     '(`pnpm docs:errors`), and a test fails when it and the code differ.',
     '',
+    'Each service and the platform keep their own catalog beside their code, with the HTTP status of each code:',
+    '',
+    '- [`CFG_*`, `PLT_*`, `AUTH_*`, `DB_*`, `QUE_*` — configuration, HTTP edge, authentication, migrations, queues](../packages/platform/docs/errors.md)',
+    '- [`FRM_*` — formation](../services/formation/docs/errors.md)',
+    '- [`CTL_*` — control](../services/control/docs/errors.md)',
+    '',
   ];
   for (const catalog of CATALOGS) {
     parts.push(`## ${catalog.title}`, '', catalog.intro, '', '| code | meaning | what to do |', '|---|---|---|');
