@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { OFFICIAL_XSD_DIR } from '@twincontour/ufebs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { opensslVerify, type TestLeaf, TestPki, TestValidator } from './cms/test-pki.js';
@@ -33,7 +34,7 @@ beforeAll(() => {
   validator = new TestValidator(pki.caDer, new Map([[rsa.thumbprint, 'control']]));
   // cbr_dsig_env_v1.1.0.xsd holds SigContainer's content as <xs:any namespace="urn:cbr-ru:dsig:v1.1"
   // processContents="strict"/> and does not import the dsig schema: validate with a wrapper importing both.
-  const xsd = '/work/shared/ufebs/xsd-v2024.4.0';
+  const xsd = OFFICIAL_XSD_DIR.replace(/\/$/, '');
   wrapperXsd = pki.file(
     'env-with-dsig.xsd',
     `<?xml version="1.0"?><xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">

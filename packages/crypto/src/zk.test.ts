@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { normalizeEd } from '@twincontour/ufebs';
+import { normalizeEd, OFFICIAL_XSD_DIR } from '@twincontour/ufebs';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { opensslVerify, type TestLeaf, TestPki, TestValidator } from './cms/test-pki.js';
@@ -69,7 +69,7 @@ beforeAll(() => {
   );
   // The ED schema's leading <xs:any namespace="urn:cbr-ru:dsig:v1.1" processContents="strict"/> needs
   // the dsig schema too, which the official entry point does not import: a wrapper imports both.
-  const xsd = '/work/shared/ufebs/xsd-v2024.4.0';
+  const xsd = OFFICIAL_XSD_DIR.replace(/\/$/, '');
   wrapperXsd = pki.file(
     'ed-with-dsig.xsd',
     `<?xml version="1.0"?><xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema">

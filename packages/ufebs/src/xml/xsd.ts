@@ -16,6 +16,9 @@ import { fileURLToPath } from 'node:url';
 /** Absolute path of the wrapper schema (packages/ufebs/schemas/ed-with-dsig.xsd). */
 export const ED_WRAPPER_XSD: string = fileURLToPath(new URL('../../schemas/ed-with-dsig.xsd', import.meta.url));
 
+/** Folder of the official UFEBS 2024.4.0 schemas, vendored verbatim (schemas/xsd-v2024.4.0/SOURCES.md). */
+export const OFFICIAL_XSD_DIR: string = fileURLToPath(new URL('../../schemas/xsd-v2024.4.0/', import.meta.url));
+
 /** The outcome of validating one document. */
 export interface XsdResult {
   ok: boolean;
