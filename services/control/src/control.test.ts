@@ -37,7 +37,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from './app.js';
 import { sealEd } from './domain/seal.js';
-import { createControlMetrics } from './metrics.js';
+import { createControlMetrics, seriesValue } from './metrics.js';
 import { type ControlRuntime, createControlRuntime } from './runtime.js';
 import { exampleOrder, formationPayload, opensslVerifyEnvelope, waitFor } from './testing.js';
 
@@ -643,11 +643,11 @@ describe('refusals (each ends with its code in c2f and nothing in c2t)', () => {
       tamper: (xml) => Buffer.from(xml.toString('latin1').replace(`Sum="${order.sum}"`, 'Sum="12500009"'), 'latin1'),
     });
     expect(Buffer.from(payload.edBase64, 'base64').toString('latin1')).toContain('Sum="12500009"');
-    const before = metrics.signatureFailures.value({ code: 'SIG_DIGEST_MISMATCH' });
+    const before = await seriesValue(metrics.signatureFailures, { code: 'SIG_DIGEST_MISMATCH' });
     await sendF2c(payload, payload.messageId);
     const status = await expectRefusal(orderId, 'CTL_SIGNATURE_INVALID');
     expect(status.reason).toMatch(/^SIG_DIGEST_MISMATCH: /);
-    expect(metrics.signatureFailures.value({ code: 'SIG_DIGEST_MISMATCH' })).toBe(before + 1);
+    expect(await seriesValue(metrics.signatureFailures, { code: 'SIG_DIGEST_MISMATCH' })).toBe(before + 1);
   });
 
   it.each([

@@ -3,6 +3,7 @@ import { loadSigner, readZks, verifyZks } from '@twincontour/crypto';
 import { parseBoundaryPayload } from '@twincontour/platform';
 import { parseEd101, xsdValidate } from '@twincontour/ufebs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seriesValue } from './adapters/metrics.js';
 import { findEdBytes } from './adapters/order-store.js';
 import type { OrderView } from './domain/order-view.js';
 import {
@@ -180,7 +181,7 @@ describe('POST /v1/payment-orders', () => {
     expect(await Promise.all(['orders', 'outbox', 'idempotency_keys', 'ed_counters'].map(count))).toEqual(before);
     // The EDNo taken inside the rolled-back transaction was given back.
     expect((await fx.db.pool.query('select * from ed_counters order by ed_date')).rows).toEqual(counters.rows);
-    expect(app.formationMetrics.signatureFailures.value({ code: 'SIG_WRONG_CONTOUR' })).toBe(1);
+    expect(await seriesValue(app.formationMetrics.signatureFailures, { code: 'SIG_WRONG_CONTOUR' })).toBe(1);
     const ready = await app.inject({ method: 'GET', url: '/ready' });
     expect(ready.statusCode).toBe(503);
     expect(ready.json().details.map((d: { path: string }) => d.path)).toEqual(['signer']);
@@ -374,8 +375,10 @@ describe('platform routes', () => {
     expect(res.statusCode).toBe(200);
     const text = res.body;
     expect(text).toMatch(/formation_orders_total\{outcome="created",service="formation"\} [1-9]/);
+    // prom-client writes a histogram's registry default labels (service) before its own (stage);
+    // label order carries no meaning in the exposition format.
     expect(text).toMatch(
-      /formation_stage_latency_seconds_count\{stage="signed-by-formation",service="formation"\} [1-9]/,
+      /formation_stage_latency_seconds_count\{service="formation",stage="signed-by-formation"\} [1-9]/,
     );
     expect(text).toMatch(/formation_queue_jobs\{queue="f2c",state="wait",service="formation"\} \d+/);
     expect(text).toMatch(/formation_queue_jobs\{queue="c2f",state="failed",service="formation"\} \d+/);

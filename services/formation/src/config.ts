@@ -12,7 +12,7 @@ import {
 
 /**
  * The formation service's configuration: one schema, the type derived from it (STYLE.md,
- * env-schema anchor). Keys as in /work/notes/services.md; every variable is documented in README.md.
+ * env-schema anchor). Every variable is documented in README.md.
  */
 export const FORMATION_CONFIG_SCHEMA = cfg.object({
   ...SERVICE_CONFIG_PROPERTIES,

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { JobError, type StatusPayload } from '@twincontour/platform';
 import type { Worker } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { seriesValue } from '../adapters/metrics.js';
 import type { OrderView } from '../domain/order-view.js';
 import {
   auth,
@@ -105,7 +106,7 @@ describe('c2f worker', () => {
     expect(result?.returnvalue).toEqual({ duplicate: true });
     expect(await stageRows(order.id)).toBe(4);
     expect(await view(order.id)).toEqual(rejected);
-    expect(fx.app.formationMetrics.controlFailures.value({ code: 'CTL_MISMATCH' })).toBe(1);
+    expect(await seriesValue(fx.app.formationMetrics.controlFailures, { code: 'CTL_MISMATCH' })).toBe(1);
 
     // The refusal is terminal: a late progress report is recorded but cannot hide it.
     const late = await processStatusJob(
@@ -131,7 +132,9 @@ describe('c2f worker', () => {
       'signed-by-control',
     ]);
     expect(v.code).toBeUndefined();
-    expect(fx.app.formationMetrics.stageLatency.count({ stage: 'controlled' })).toBeGreaterThanOrEqual(1);
+    expect(
+      await seriesValue(fx.app.formationMetrics.stageLatency, { stage: 'controlled' }, '_count'),
+    ).toBeGreaterThanOrEqual(1);
   });
 
   it.each([
