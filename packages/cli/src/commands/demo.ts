@@ -9,7 +9,11 @@ import { CliError, EXIT_INVALID, EXIT_OK, printJson, userPath } from '../io.js';
 
 /** The demo scenarios and the outcome each must reach to count as shown. */
 export const SCENARIOS = {
-  happy: { expect: 'signed-by-control', explain: 'an order and its primary document; both contours sign it' },
+  happy: {
+    expect: 'executed',
+    explain:
+      'an order and its primary document; both contours sign it, transport delivers it, the Bank of Russia executes it',
+  },
   mismatch: {
     expect: 'rejected-by-control',
     explain: 'the primary document differs (sum, payee name): control refuses',
@@ -35,6 +39,7 @@ interface OrderView {
   id: string;
   status: string;
   code?: string;
+  ed?: { edNo: string; edDate: string; edAuthor: string } | null;
   stages: StageView[];
 }
 
@@ -98,7 +103,7 @@ function describe(view: OrderView): string[] {
 const demo: Command = {
   path: ['demo'],
   usage:
-    '--scenario happy|mismatch|duplicate|missing-source [--json] [--formation-url URL] [--control-url URL] [--credentials FILE] [--timeout-ms N]',
+    '--scenario happy|mismatch|duplicate|missing-source [--json] [--formation-url URL] [--control-url URL] [--transport-url URL] [--simulator-url URL] [--credentials FILE] [--timeout-ms N]',
   summary:
     "The integrator's smoke test: runs one scenario against the running gateway with the development credentials, follows the order to its final state and prints the stage history.",
   options: {
@@ -106,6 +111,8 @@ const demo: Command = {
     json: { type: 'boolean' },
     'formation-url': { type: 'string', default: 'http://127.0.0.1:8081' },
     'control-url': { type: 'string', default: 'http://127.0.0.1:8082' },
+    'transport-url': { type: 'string', default: 'http://127.0.0.1:8083' },
+    'simulator-url': { type: 'string', default: 'http://127.0.0.1:8084' },
     credentials: { type: 'string' },
     'timeout-ms': { type: 'string', default: '90000' },
   },
@@ -128,21 +135,27 @@ const demo: Command = {
       controlUrl: options['control-url'] as string,
       formationKey: credentials.formation.backoffice!.key,
       controlKey: credentials.control.backoffice!.key,
+      ...(credentials['cbr-simulator']?.ops
+        ? { simulatorUrl: options['simulator-url'] as string, simulatorKey: credentials['cbr-simulator'].ops.key }
+        : {}),
+      transportUrl: options['transport-url'] as string,
       timeoutMs: Number(options['timeout-ms']),
       progress: options.json ? () => {} : (line) => io.stdout(`${line}\n`),
     });
     if (options.json) {
-      printJson(io, result);
+      const { expected: _expected, ...shown } = result;
+      printJson(io, shown);
     } else {
       io.stdout(`\norder ${result.orderId}: ${result.status}${result.code ? ` (${result.code})` : ''}\n`);
+      if (result.envelopePath) io.stdout(`the Bank of Russia (simulator) received: ${result.envelopePath}\n`);
       io.stdout(`${describe({ id: result.orderId, status: result.status, stages: result.stages }).join('\n')}\n`);
       io.stdout(
-        result.status === SCENARIOS[scenario as Scenario].expect
+        result.status === result.expected
           ? `\nas expected for "${scenario}": ${SCENARIOS[scenario as Scenario].explain}\n`
-          : `\nNOT as expected for "${scenario}" (expected ${SCENARIOS[scenario as Scenario].expect})\n`,
+          : `\nNOT as expected for "${scenario}" (expected ${result.expected})\n`,
       );
     }
-    return result.status === SCENARIOS[scenario as Scenario].expect ? EXIT_OK : EXIT_INVALID;
+    return result.status === result.expected ? EXIT_OK : EXIT_INVALID;
   },
 };
 
@@ -153,6 +166,10 @@ export interface ScenarioResult {
   status: string;
   code: string | null;
   stages: StageView[];
+  /** The file the Bank of Russia simulator received for this order (happy path with transport running). */
+  envelopePath?: string;
+  /** The final stage this scenario must reach here (not printed with --json). */
+  expected: string;
 }
 
 /** Runs one demo scenario against formation and control; used by `twincontour demo` and the end-to-end tests. */
@@ -163,11 +180,17 @@ export async function runScenario(
     controlUrl: string;
     formationKey: string;
     controlKey: string;
+    transportUrl?: string;
+    simulatorUrl?: string;
+    simulatorKey?: string;
     timeoutMs: number;
     progress?: (line: string) => void;
   },
 ): Promise<ScenarioResult> {
   const progress = options.progress ?? (() => {});
+  // Without transport (not running), the furthest an accepted order can go is control's signature.
+  const transportUp = options.transportUrl ? await reachable(`${options.transportUrl}/health`) : false;
+  const expected = scenario === 'happy' && !transportUp ? 'signed-by-control' : SCENARIOS[scenario].expect;
   const order = JSON.parse(readFileSync(join(REPO_ROOT, 'examples', 'payment-order.json'), 'utf8')) as PaymentOrder;
   // A fresh document number and today's date, so that runs of the demo are not each other's duplicates.
   order.accDocNo = String(100000 + Math.floor(Math.random() * 899999));
@@ -215,7 +238,6 @@ export async function runScenario(
     progress(`the same payment sent again as order ${view.id}`);
   }
 
-  const expected = SCENARIOS[scenario].expect;
   const deadline = Date.now() + options.timeoutMs;
   while (!TERMINAL.has(view.status) && view.status !== expected && Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 500));
@@ -223,7 +245,30 @@ export async function runScenario(
     if (answer.status === 200) view = answer.json as unknown as OrderView;
   }
   const last = [...view.stages].reverse().find((s) => s.code);
-  return { scenario, orderId: view.id, status: view.status, code: last?.code ?? null, stages: view.stages };
+  const result: ScenarioResult = {
+    scenario,
+    orderId: view.id,
+    status: view.status,
+    code: last?.code ?? null,
+    stages: view.stages,
+    expected,
+  };
+  if (view.ed && options.simulatorUrl && options.simulatorKey && transportUp) {
+    const received = await call('GET', `${options.simulatorUrl}/v1/received`, options.simulatorKey);
+    const items = (received.json.items ?? []) as { edNo?: string; edDate?: string; edAuthor?: string; path?: string }[];
+    const ed = view.ed;
+    const match = items.find((i) => i.edNo === ed.edNo && i.edDate === ed.edDate && i.edAuthor === ed.edAuthor);
+    if (match?.path) result.envelopePath = match.path;
+  }
+  return result;
+}
+
+async function reachable(url: string): Promise<boolean> {
+  try {
+    return (await fetch(url, { signal: AbortSignal.timeout(2000) })).ok;
+  } catch {
+    return false;
+  }
 }
 
 /** `twincontour demo` */

@@ -6,6 +6,9 @@ import { createPool, generateApiKey, hashApiKey } from '@twincontour/platform';
 export const DEV_SERVICES = [
   { name: 'formation', contour: 'formation', port: 8081 },
   { name: 'control', contour: 'control', port: 8082 },
+  // The simulator first: transport delivers to it as soon as it starts.
+  { name: 'cbr-simulator', contour: 'cbr', port: 8084 },
+  { name: 'transport', contour: 'transport', port: 8083 },
 ] as const;
 
 /** A service of {@link DEV_SERVICES}. */
@@ -15,6 +18,8 @@ export type DevServiceName = (typeof DEV_SERVICES)[number]['name'];
 const DEV_ROLES: Record<DevServiceName, readonly string[]> = {
   formation: ['backoffice', 'formation-operator', 'security-officer', 'ops'],
   control: ['backoffice', 'control-operator', 'security-officer', 'ops'],
+  transport: ['security-officer', 'ops'],
+  'cbr-simulator': ['ops'],
 };
 
 /** One development identity: the key is kept only in the 0600 credentials file, the services get its hash. */
@@ -91,8 +96,8 @@ export async function ensureDevDatabases(
   const urls: Record<string, string> = {};
   try {
     for (const service of services) {
-      const role = `tc_${service}`;
-      const database = `twincontour_${service}`;
+      const role = `tc_${service.replace(/-/g, '_')}`;
+      const database = `twincontour_${service.replace(/-/g, '_')}`;
       const roleExists = await pool.query('select 1 from pg_roles where rolname = $1', [role]);
       if (roleExists.rowCount === 0) await pool.query(`create role ${role} login`);
       const dbExists = await pool.query('select 1 from pg_database where datname = $1', [database]);
@@ -131,6 +136,10 @@ export function serviceEnv(options: DevServiceOptions): Record<string, string> {
     TWINCONTOUR_F2C_REDIS_URL: options.redisUrl,
     TWINCONTOUR_QUEUE_PREFIX: options.queuePrefix,
   };
-  if (options.service === 'control') env.TWINCONTOUR_C2T_REDIS_URL = options.redisUrl;
+  if (options.service === 'control' || options.service === 'transport')
+    env.TWINCONTOUR_C2T_REDIS_URL = options.redisUrl;
+  // Each boundary's Redis is its own: transport never gets the formation↔control one, the simulator neither.
+  if (options.service === 'transport' || options.service === 'cbr-simulator') delete env.TWINCONTOUR_F2C_REDIS_URL;
+  if (options.service === 'cbr-simulator') delete env.TWINCONTOUR_QUEUE_PREFIX;
   return { ...env, ...options.extra };
 }

@@ -15,6 +15,19 @@ import { REPO_ROOT, type ServiceProcess, spawnService } from './processes.js';
 /** Where development state lives: keys, credentials (git ignores `.dev/`). */
 export const DEV_DIR = process.env.TWINCONTOUR_DEV_DIR ?? join(REPO_ROOT, '.dev');
 
+/** Development settings beyond the common ones. */
+function devExtras(service: DevServiceName): Record<string, string> {
+  switch (service) {
+    case 'control':
+      // A primary document withheld in the demo is given up on after 20 s rather than the default minute.
+      return { TWINCONTOUR_SOURCE_WAIT_MS: '20000' };
+    case 'cbr-simulator':
+      return { TWINCONTOUR_SIM_STORE_DIR: join(DEV_DIR, 'cbr-received') };
+    default:
+      return {};
+  }
+}
+
 /**
  * `npm start`: the whole gateway on this machine, with development keys (`pki dev-init`, made on first
  * start), development credentials for every role (made on first start, `.dev/credentials.json`), each
@@ -60,8 +73,7 @@ export async function startGateway(
         pkiDir,
         redisUrl,
         queuePrefix: 'tc',
-        // A primary document withheld in the demo is given up on after 20 s rather than the default minute.
-        extra: service.name === 'control' ? { TWINCONTOUR_SOURCE_WAIT_MS: '20000' } : {},
+        extra: devExtras(service.name),
       });
       running.push(await spawnService(service.name, env, { inheritOutput: true }));
     }
