@@ -12,6 +12,7 @@ import type { Logger } from 'pino';
 import { type FormationMetrics, registerFormationMetrics } from './adapters/metrics.js';
 import { type BoundaryQueues, depthSources } from './adapters/queues.js';
 import { paymentOrderRoutes } from './routes/payment-orders/index.js';
+import { webhookRoutes } from './routes/webhooks/index.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -34,6 +35,8 @@ export interface FormationDeps {
   edAuthor: string;
   /** SigId of formation's ЗК, if configured. */
   sigId?: string;
+  /** Seals webhook secrets at rest (TWINCONTOUR_WEBHOOK_KEY: 32 bytes). */
+  webhookKey: Uint8Array;
   bodyLimit?: number;
   metricsPublic?: boolean;
   /** Default `() => new Date()`. */
@@ -44,7 +47,8 @@ export interface FormationDeps {
 
 /**
  * Builds the formation service (контур формирования, 802-П прил. 1.3): the platform base (auth with
- * contour `formation`, errors, /health, /ready, /metrics, /openapi.json) and the payment-order routes.
+ * contour `formation`, errors, /health, /ready, /metrics, /openapi.json), the payment-order routes and
+ * the stage-webhook subscriptions.
  * Never listens (`main.ts` does); tests call `app.inject()`.
  */
 export async function buildApp(deps: FormationDeps): Promise<FastifyInstance> {
@@ -89,5 +93,6 @@ export async function buildApp(deps: FormationDeps): Promise<FastifyInstance> {
     metrics,
     clock: deps.clock ?? (() => new Date()),
   });
+  await app.register(webhookRoutes, { pool: deps.pool, webhookKey: deps.webhookKey });
   return app;
 }

@@ -1,10 +1,11 @@
 import { ConfigError, parseConfig } from '@twincontour/platform';
 import { describe, expect, it } from 'vitest';
-import { FORMATION_CONFIG_SCHEMA, keySettings, loadFormationConfig } from './config.js';
+import { FORMATION_CONFIG_SCHEMA, keySettings, loadFormationConfig, webhookKey } from './config.js';
 
 const BASE = {
   TWINCONTOUR_DATABASE_URL: 'postgres://formation@127.0.0.1:5432/formation',
   TWINCONTOUR_F2C_REDIS_URL: 'redis://127.0.0.1:6379',
+  TWINCONTOUR_WEBHOOK_KEY: Buffer.alloc(32, 7).toString('base64'),
 };
 
 describe('formation configuration', () => {
@@ -63,9 +64,60 @@ describe('formation configuration', () => {
     ['TWINCONTOUR_F2C_REDIS_URL', 'http://redis', 'CFG_CONSTRAINT'],
     ['TWINCONTOUR_QUEUE_PREFIX', 'tc:prod', 'CFG_CONSTRAINT'],
     ['TWINCONTOUR_EDAUTHOR', '4525545000', 'CFG_UNKNOWN_KEY'],
+    ['TWINCONTOUR_WEBHOOK_KEY', Buffer.alloc(16, 7).toString('base64'), 'CFG_CONSTRAINT'],
+    ['TWINCONTOUR_WEBHOOK_KEY', 'not base64 of thirty-two bytes, clearly!!!!', 'CFG_CONSTRAINT'],
+    ['TWINCONTOUR_WEBHOOK_TIMEOUT_MS', '50', 'CFG_CONSTRAINT'],
   ])('refuses %s=%s (%s)', (name, value, code) => {
     const result = parseConfig(FORMATION_CONFIG_SCHEMA, { ...BASE, TWINCONTOUR_PKI_DIR: '/pki', [name]: value });
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.errors?.map((e) => [e.path, e.code])).toContainEqual([name, code]);
+  });
+
+  it('reads the webhook key (also from a _FILE) and its delivery defaults', () => {
+    const key = Buffer.alloc(32, 9);
+    const config = loadFormationConfig({
+      ...BASE,
+      TWINCONTOUR_PKI_DIR: '/pki',
+      TWINCONTOUR_WEBHOOK_KEY: key.toString('base64'),
+    });
+    expect(webhookKey(config).equals(key)).toBe(true);
+    expect(config.TWINCONTOUR_WEBHOOK_BACKOFF_BASE_MS).toBe(1_000);
+    expect(config.TWINCONTOUR_WEBHOOK_BACKOFF_MAX_MS).toBe(600_000);
+    expect(config.TWINCONTOUR_WEBHOOK_TIMEOUT_MS).toBe(10_000);
+    const { TWINCONTOUR_WEBHOOK_KEY: _omit, ...rest } = BASE;
+    const fromFile = parseConfig(
+      FORMATION_CONFIG_SCHEMA,
+      {
+        ...rest,
+        TWINCONTOUR_PKI_DIR: '/pki',
+        TWINCONTOUR_WEBHOOK_KEY_FILE: '/run/secrets/webhook-key',
+      },
+      { readFile: () => `${key.toString('base64')}\n` },
+    );
+    expect(fromFile.ok && webhookKey(fromFile.value).equals(key)).toBe(true);
+  });
+
+  it('requires the webhook key and refuses a backoff base above its maximum, naming both', () => {
+    const { TWINCONTOUR_WEBHOOK_KEY: _omit, ...rest } = BASE;
+    const missing = parseConfig(FORMATION_CONFIG_SCHEMA, { ...rest, TWINCONTOUR_PKI_DIR: '/pki' });
+    expect(missing.ok ? [] : missing.errors?.map((e) => [e.path, e.code])).toContainEqual([
+      'TWINCONTOUR_WEBHOOK_KEY',
+      'CFG_MISSING',
+    ]);
+    let error: unknown;
+    try {
+      loadFormationConfig({
+        ...BASE,
+        TWINCONTOUR_PKI_DIR: '/pki',
+        TWINCONTOUR_WEBHOOK_BACKOFF_BASE_MS: '5000',
+        TWINCONTOUR_WEBHOOK_BACKOFF_MAX_MS: '1000',
+      });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).errors.map((e) => [e.path, e.code])).toEqual([
+      ['TWINCONTOUR_WEBHOOK_BACKOFF_BASE_MS', 'CFG_CONSTRAINT'],
+    ]);
   });
 });

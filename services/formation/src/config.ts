@@ -42,6 +42,21 @@ export const FORMATION_CONFIG_SCHEMA = cfg.object({
   TWINCONTOUR_OUTBOX_REDELIVER_MS: cfg.integer({ minimum: 100, maximum: 3_600_000, default: 30_000 }),
   /** Status messages (c2f) processed at once. */
   TWINCONTOUR_C2F_CONCURRENCY: cfg.integer({ minimum: 1, maximum: 100, default: 4 }),
+  /**
+   * Key sealing the webhook secrets at rest (AES-256-GCM): base64 (or base64url) of 32 random bytes,
+   * e.g. `openssl rand -base64 32`. Required; losing it makes every stored secret unreadable.
+   */
+  TWINCONTOUR_WEBHOOK_KEY: cfg.string({ secret: true, pattern: '^[A-Za-z0-9+/_-]{43}=?$' }),
+  /** Pause of the webhook dispatcher between runs when idle. */
+  TWINCONTOUR_WEBHOOK_INTERVAL_MS: cfg.integer({ minimum: 10, maximum: 60_000, default: 500 }),
+  /** How long one POST to a receiver may take before it counts as failed. */
+  TWINCONTOUR_WEBHOOK_TIMEOUT_MS: cfg.integer({ minimum: 100, maximum: 120_000, default: 10_000 }),
+  /** Delay after the first failed attempt (doubled after each further failure, with jitter). */
+  TWINCONTOUR_WEBHOOK_BACKOFF_BASE_MS: cfg.integer({ minimum: 1, maximum: 3_600_000, default: 1_000 }),
+  /** Largest delay between attempts. */
+  TWINCONTOUR_WEBHOOK_BACKOFF_MAX_MS: cfg.integer({ minimum: 1, maximum: 86_400_000, default: 600_000 }),
+  /** Deliveries posted at once by one process. */
+  TWINCONTOUR_WEBHOOK_CONCURRENCY: cfg.integer({ minimum: 1, maximum: 100, default: 8 }),
 });
 
 /** The validated, frozen configuration of the formation service. */
@@ -90,6 +105,22 @@ export function keySettings(config: FormationConfig): Result<{ signer: SignerSou
   return { ok: true, value: { signer, trustDir } };
 }
 
+/** The webhook sealing key (32 bytes) of a validated configuration. */
+export function webhookKey(config: FormationConfig): Buffer {
+  return Buffer.from(config.TWINCONTOUR_WEBHOOK_KEY, 'base64');
+}
+
+function webhookSettingErrors(config: FormationConfig): FieldError[] {
+  if (config.TWINCONTOUR_WEBHOOK_BACKOFF_BASE_MS <= config.TWINCONTOUR_WEBHOOK_BACKOFF_MAX_MS) return [];
+  return [
+    {
+      code: 'CFG_CONSTRAINT',
+      path: 'TWINCONTOUR_WEBHOOK_BACKOFF_BASE_MS',
+      message: 'must not exceed TWINCONTOUR_WEBHOOK_BACKOFF_MAX_MS',
+    },
+  ];
+}
+
 /**
  * Reads the configuration from `env`: the schema, then the key settings; throws one `ConfigError`
  * (`CFG_INVALID`) listing every problem, so the service never starts half-configured.
@@ -98,6 +129,7 @@ export function loadFormationConfig(env: Env): FormationConfig {
   const parsed = parseConfig(FORMATION_CONFIG_SCHEMA, env);
   if (!parsed.ok) throw new ConfigError(parsed.errors ?? []);
   const keys = keySettings(parsed.value);
-  if (!keys.ok) throw new ConfigError(keys.errors ?? []);
+  const errors = [...(keys.ok ? [] : (keys.errors ?? [])), ...webhookSettingErrors(parsed.value)];
+  if (errors.length > 0) throw new ConfigError(errors);
   return parsed.value;
 }

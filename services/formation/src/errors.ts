@@ -64,6 +64,36 @@ export const FORMATION_CODES = defineErrorCatalog({
       "A c2f status message claims one of formation's own stages (accepted, formed, signed-by-formation, rejected-by-formation).",
     action: 'Raise a security alert: only formation records its own stages; the message was refused, not retried.',
   },
+  FRM_WEBHOOK_URL_INVALID: {
+    status: 422,
+    meaning:
+      'The webhook URL is not an absolute http(s) URL of at most 2048 characters, or carries a user or password.',
+    action: 'Give the receiver as http(s)://host[:port]/path; it authenticates deliveries by their signature.',
+  },
+  FRM_WEBHOOK_NOT_FOUND: {
+    status: 404,
+    meaning: 'The calling identity has no webhook subscription with this id (those of other identities are not shown).',
+    action: 'List your subscriptions with GET /v1/webhooks; only the identity that made one can remove it.',
+  },
+  FRM_WEBHOOK_LIMIT: {
+    status: 409,
+    meaning: 'The calling identity already has the largest number of webhook subscriptions (20).',
+    action: 'Remove a subscription you no longer use, or narrow one with a stage filter, then try again.',
+  },
+  FRM_WEBHOOK_DELIVERY_FAILED: {
+    status: 500,
+    meaning:
+      'A webhook receiver did not answer 2xx in time (status, timeout or network error); the delivery is retried.',
+    action:
+      'Check the receiver (log has subscription and delivery ids); it gets the delivery, then the later stages, once it answers 2xx.',
+  },
+  FRM_WEBHOOK_SECRET_UNREADABLE: {
+    status: 500,
+    meaning:
+      "A subscription's sealed secret does not open under TWINCONTOUR_WEBHOOK_KEY, so its deliveries cannot be signed.",
+    action:
+      'Restore the key the secret was sealed with (deliveries resume), or have the owner make a new subscription.',
+  },
 });
 
 /** A formation code. */

@@ -1,13 +1,15 @@
 // The only file of the service with side effects (STYLE.md, "A service"): configuration → logger →
-// pool → migrations → trust store + signer → app → relay + worker → listen; SIGTERM closes them in turn.
+// pool → migrations → trust store + signer → app → relay + worker + webhook dispatcher → listen;
+// SIGTERM closes them in turn.
 import { loadSigner, loadTrustStore } from '@twincontour/crypto';
 import { createIdentityRegistry, createLogger, createPool, runService } from '@twincontour/platform';
 import { migrateFormation } from './adapters/migrations.js';
 import { openBoundaryQueues } from './adapters/queues.js';
 import { createF2cRelay } from './adapters/relay.js';
 import { buildApp } from './app.js';
-import { keySettings, loadFormationConfig } from './config.js';
+import { keySettings, loadFormationConfig, webhookKey } from './config.js';
 import { createC2fWorker } from './workers/c2f-worker.js';
+import { createWebhookDispatcher } from './workers/webhook-dispatcher.js';
 
 const config = loadFormationConfig(process.env);
 const logger = createLogger({ service: 'formation', level: config.TWINCONTOUR_LOG_LEVEL });
@@ -35,6 +37,7 @@ if (!signer.ok) abort(signer.code, 'formation key unusable', signer.message);
 const own = trustStore.value.check(signer.value.certificate, { expectedContour: 'formation', usage: 'signing' });
 if (!own.ok) abort('FRM_SIGNER_UNUSABLE', 'the formation certificate is not usable', own.code);
 
+const sealingKey = webhookKey(config);
 const queues = openBoundaryQueues(config.TWINCONTOUR_F2C_REDIS_URL, config.TWINCONTOUR_QUEUE_PREFIX);
 const app = await buildApp({
   logger,
@@ -45,6 +48,7 @@ const app = await buildApp({
   queues,
   edAuthor: config.TWINCONTOUR_ED_AUTHOR,
   ...(config.TWINCONTOUR_SIG_ID_FORMATION === undefined ? {} : { sigId: config.TWINCONTOUR_SIG_ID_FORMATION }),
+  webhookKey: sealingKey,
   bodyLimit: config.TWINCONTOUR_HTTP_BODY_LIMIT,
   metricsPublic: config.TWINCONTOUR_METRICS_PUBLIC,
 });
@@ -66,6 +70,19 @@ const worker = createC2fWorker({
   concurrency: config.TWINCONTOUR_C2F_CONCURRENCY,
 });
 
+// 4600-У п. 2.2.3: the back office is told each stage, through its webhook subscriptions.
+const dispatcher = createWebhookDispatcher({
+  pool,
+  logger,
+  metrics: app.formationMetrics,
+  key: sealingKey,
+  intervalMs: config.TWINCONTOUR_WEBHOOK_INTERVAL_MS,
+  timeoutMs: config.TWINCONTOUR_WEBHOOK_TIMEOUT_MS,
+  backoff: { baseMs: config.TWINCONTOUR_WEBHOOK_BACKOFF_BASE_MS, maxMs: config.TWINCONTOUR_WEBHOOK_BACKOFF_MAX_MS },
+  concurrency: config.TWINCONTOUR_WEBHOOK_CONCURRENCY,
+});
+dispatcher.start();
+
 await runService({
   app,
   port: config.TWINCONTOUR_HTTP_PORT,
@@ -74,6 +91,7 @@ await runService({
   onClose: [
     { name: 'c2f worker', close: () => worker.close() },
     { name: 'f2c relay', close: () => relay.stop() },
+    { name: 'webhook dispatcher', close: () => dispatcher.stop() },
     { name: 'queues', close: () => queues.close() },
     { name: 'trust store', close: () => trustStore.value.close() },
     { name: 'postgres', close: () => pool.end() },

@@ -21,6 +21,8 @@ export interface DepthSources {
   queueDepth(): Promise<readonly GaugeSample<'queue' | 'state'>[]>;
   /** Unacknowledged outbox rows per queue and the age of the oldest. */
   outboxBacklog(): Promise<readonly { queue: string; pending: number; oldestAgeSeconds: number }[]>;
+  /** Undelivered webhook deliveries and the age of the oldest. */
+  webhookBacklog(): Promise<{ pending: number; oldestAgeSeconds: number }>;
 }
 
 /** The metrics the service updates. */
@@ -35,6 +37,8 @@ export interface FormationMetrics {
   controlFailures: Counter<'code'>;
   /** Requisite failures of refused orders, by UFEBS_* field code. */
   requisiteFailures: Counter<'code'>;
+  /** Webhook delivery attempts by outcome: delivered, retry, dropped (subscription removed), unsigned (secret unreadable). */
+  webhookDeliveries: Counter<'outcome'>;
 }
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600];
@@ -109,6 +113,19 @@ export function registerFormationMetrics(app: FastifyInstance, sources: DepthSou
     async () => (await sources.outboxBacklog()).map((b) => ({ labels: { queue: b.queue }, value: b.oldestAgeSeconds })),
   );
 
+  collectedGauge(
+    'formation_webhook_pending',
+    'Webhook deliveries not yet accepted by their receiver (collected on scrape).',
+    [],
+    async () => [{ labels: {}, value: (await sources.webhookBacklog()).pending }],
+  );
+  collectedGauge(
+    'formation_webhook_oldest_seconds',
+    'Age of the oldest undelivered webhook delivery (collected on scrape).',
+    [],
+    async () => [{ labels: {}, value: (await sources.webhookBacklog()).oldestAgeSeconds }],
+  );
+
   return {
     orders: new Counter({
       name: 'formation_orders_total',
@@ -139,6 +156,12 @@ export function registerFormationMetrics(app: FastifyInstance, sources: DepthSou
       name: 'formation_requisite_failures_total',
       help: 'Field errors of orders refused by requisite control, by code.',
       labelNames: ['code'],
+      registers,
+    }),
+    webhookDeliveries: new Counter({
+      name: 'formation_webhook_deliveries_total',
+      help: 'Webhook delivery attempts by outcome (delivered, retry, dropped, unsigned).',
+      labelNames: ['outcome'],
       registers,
     }),
   };

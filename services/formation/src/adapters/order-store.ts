@@ -16,6 +16,7 @@ import type { FormFailure, SignedEd } from '../domain/form-ed.js';
 import { moscowOperatingDate } from '../domain/operating-date.js';
 import { type OrderRecord, type OrderView, toOrderView } from '../domain/order-view.js';
 import { FORMATION_STAGES, type StageRecord, stageRank, statusOf } from '../domain/stages.js';
+import { recordStageEvents } from './webhook-store.js';
 
 /** Largest EDNo (schema EDNumber: up to 9 digits). */
 const MAX_ED_NO = 999_999_999;
@@ -244,6 +245,14 @@ export async function acceptOrder(pool: Pool, input: AcceptOrderInput, clock: ()
            order by s.n`,
         [orderId, [...FORMATION_STAGES], FORMATION_STAGES.map((s) => stageTimes[s])],
       );
+      // 4600-У п. 2.2.3: each stage is announced to the back office's webhooks — the deliveries commit
+      // with the stage rows or not at all.
+      await recordStageEvents(
+        client,
+        orderId,
+        identity,
+        FORMATION_STAGES.map((stage) => ({ stage, at: (stageTimes[stage] ?? signedAt).toISOString() })),
+      );
       const payload: F2cPayload = {
         type: 'ed.formed',
         version: 1,
@@ -311,6 +320,13 @@ export async function applyStatus(client: PoolClient, payload: StatusPayload): P
       payload.orderId,
       status,
     ]);
+    // 4600-У п. 2.2.3: a stage reported by control reaches the back office's webhooks too, committed
+    // with the stage row (processOnce's transaction), so a redelivered status announces nothing twice.
+    const stage: StageRecord = { stage: payload.stage, at: new Date(payload.at).toISOString() };
+    if (payload.code !== undefined) stage.code = payload.code;
+    if (payload.reason !== undefined) stage.reason = payload.reason;
+    if (payload.diff !== undefined) stage.diff = payload.diff;
+    await recordStageEvents(client, payload.orderId, ed, [stage]);
   }
   return { kind: 'applied', inserted: inserted.rowCount === 1, status, createdAt: row.created_at };
 }

@@ -9,6 +9,7 @@ import {
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { DepthSources, GaugeSample } from './metrics.js';
+import { webhookBacklog } from './webhook-store.js';
 
 /** The key prefix of the formation↔control boundary: `<prefix>-f2c` (services.md), so queues never mix. */
 export function f2cBoundaryPrefix(queuePrefix: string): string {
@@ -61,7 +62,7 @@ export function openBoundaryQueues(
 
 const STATES = ['wait', 'active', 'delayed', 'failed'] as const;
 
-/** The scrape-time sources of the depth gauges: BullMQ job counts and the outbox backlog. */
+/** The scrape-time sources of the depth gauges: BullMQ job counts, the f2c outbox and the webhook backlog. */
 export function depthSources(queues: BoundaryQueues, pool: Pool): DepthSources {
   return {
     async queueDepth() {
@@ -76,5 +77,6 @@ export function depthSources(queues: BoundaryQueues, pool: Pool): DepthSources {
       const backlog = await outboxBacklog(pool, QUEUE_NAMES.f2c);
       return [{ queue: QUEUE_NAMES.f2c, ...backlog }];
     },
+    webhookBacklog: () => webhookBacklog(pool),
   };
 }

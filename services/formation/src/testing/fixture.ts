@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -53,6 +54,8 @@ export interface FormationFixture {
   readonly signer: Signer;
   readonly trustStore: TrustStore;
   readonly registry: IdentityRegistry;
+  /** The webhook sealing key the app was built with. */
+  readonly webhookKey: Buffer;
   readonly logger: Logger;
   /** Every log line the service wrote (JSON). */
   readonly logLines: string[];
@@ -100,6 +103,8 @@ export async function createFormationFixture(): Promise<FormationFixture> {
     destination: { write: (line: string) => void logLines.push(line) },
   });
 
+  // A fresh TWINCONTOUR_WEBHOOK_KEY per fixture, as `openssl rand -base64 32` makes one.
+  const webhookKey = randomBytes(32);
   const base: FormationDeps = {
     logger,
     pool: db.pool,
@@ -108,6 +113,7 @@ export async function createFormationFixture(): Promise<FormationFixture> {
     trustStore: store.value,
     queues,
     edAuthor: '4525545000',
+    webhookKey,
   };
   const apps: FastifyInstance[] = [];
   const build = async (overrides: Partial<FormationDeps> = {}) => {
@@ -139,6 +145,7 @@ export async function createFormationFixture(): Promise<FormationFixture> {
     signer: signer.value,
     trustStore: store.value,
     registry: registry.value,
+    webhookKey,
     logger,
     logLines,
     app,
