@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -91,7 +92,7 @@ beforeAll(async () => {
           port,
           databaseUrl: formationDb.connectionString,
           identities: devIdentities(credentials),
-          extra: { TWINCONTOUR_LOG_LEVEL: 'warn' },
+          extra: { TWINCONTOUR_LOG_LEVEL: 'warn', TWINCONTOUR_WEBHOOK_KEY: randomBytes(32).toString('base64') },
         }),
       ),
     ),

@@ -5,6 +5,7 @@ export {
   type DevServiceName,
   devIdentities,
   ensureDevCredentials,
+  ensureDevKeyFile,
   serviceEnv,
 } from './dev/environment.js';
 export { startGateway } from './dev/gateway.js';

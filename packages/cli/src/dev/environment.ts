@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createPool, generateApiKey, hashApiKey } from '@twincontour/platform';
@@ -55,6 +56,18 @@ export function ensureDevCredentials(file: string): DevCredentials {
     writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`, { mode: 0o600 });
   }
   return result;
+}
+
+/**
+ * A file holding 32 random bytes in base64, made once and kept (mode 0600): formation's key for the
+ * webhook secrets at rest. It must survive restarts, or the stored secrets no longer open.
+ */
+export function ensureDevKeyFile(file: string): string {
+  if (!existsSync(file)) {
+    mkdirSync(join(file, '..'), { recursive: true, mode: 0o700 });
+    writeFileSync(file, `${randomBytes(32).toString('base64')}\n`, { mode: 0o600, flag: 'wx' });
+  }
+  return file;
 }
 
 /**

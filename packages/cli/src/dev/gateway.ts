@@ -8,6 +8,7 @@ import {
   devIdentities,
   ensureDevCredentials,
   ensureDevDatabases,
+  ensureDevKeyFile,
   serviceEnv,
 } from './environment.js';
 import { REPO_ROOT, type ServiceProcess, spawnService } from './processes.js';
@@ -21,6 +22,8 @@ function devExtras(service: DevServiceName): Record<string, string> {
     case 'control':
       // A primary document withheld in the demo is given up on after 20 s rather than the default minute.
       return { TWINCONTOUR_SOURCE_WAIT_MS: '20000' };
+    case 'formation':
+      return { TWINCONTOUR_WEBHOOK_KEY_FILE: ensureDevKeyFile(join(DEV_DIR, 'webhook.key')) };
     case 'cbr-simulator':
       return { TWINCONTOUR_SIM_STORE_DIR: join(DEV_DIR, 'cbr-received') };
     default:
