@@ -1,0 +1,54 @@
+import {
+  type AuthFailureEvent,
+  buildServiceApp,
+  type IdentityRegistry,
+  type Pool,
+  type ReadinessCheck,
+} from '@twincontour/platform';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { receivedRoutes } from './routes/received/index.js';
+
+/** The contour of the simulator's own identities (TWINCONTOUR_IDENTITIES entries use `"contour": "cbr"`). */
+export const SIMULATOR_CONTOUR = 'cbr';
+
+/** What {@link buildApp} is built from (main.ts and tests pass the real things). */
+export interface AppDeps {
+  logger: Logger;
+  /** TWINCONTOUR_IDENTITIES; only identities of contour `cbr` are accepted. */
+  identities: IdentityRegistry;
+  pool: Pool;
+  readiness?: Readonly<Record<string, ReadinessCheck>>;
+  bodyLimit?: number;
+  metricsPublic?: boolean;
+  onAuthFailure?: (event: AuthFailureEvent) => void;
+}
+
+/**
+ * Builds the simulator's ops/test API — it never listens (main.ts does). Platform base (auth, errors,
+ * /health, /ready, /metrics, /openapi.json) plus what was received. The exchange itself is the separate
+ * mTLS server (adapters/mtls-server.ts).
+ */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = await buildServiceApp({
+    service: 'cbr-simulator',
+    logger: deps.logger,
+    auth: {
+      contour: SIMULATOR_CONTOUR,
+      registry: deps.identities,
+      onAuthFailure:
+        deps.onAuthFailure ?? ((event) => deps.logger.warn({ event: 'security', auth: event }, 'access refused')),
+    },
+    ...(deps.readiness ? { readiness: deps.readiness } : {}),
+    ...(deps.bodyLimit === undefined ? {} : { bodyLimit: deps.bodyLimit }),
+    metrics: { public: deps.metricsPublic ?? false },
+    openapi: {
+      description:
+        'A SIMULATOR of the Bank of Russia for the TwinContour demo and end-to-end tests — not the Bank of Russia ' +
+        'and not part of the gateway. It receives envelopes over mTLS or from the АРМ КБР-Н pickup folder, checks ' +
+        'them (КА, ЗК, official XSD, duplicates) and answers with signed ED201 and ED206. This API shows what it received.',
+    },
+  });
+  await app.register(receivedRoutes, { pool: deps.pool });
+  return app;
+}
