@@ -255,9 +255,14 @@ export async function runScenario(
   };
   if (view.ed && options.simulatorUrl && options.simulatorKey && transportUp) {
     const received = await call('GET', `${options.simulatorUrl}/v1/received`, options.simulatorKey);
-    const items = (received.json.items ?? []) as { edNo?: string; edDate?: string; edAuthor?: string; path?: string }[];
+    const items = (received.json.items ?? []) as {
+      ed?: { edNo: string; edDate: string; edAuthor: string };
+      path?: string;
+    }[];
     const ed = view.ed;
-    const match = items.find((i) => i.edNo === ed.edNo && i.edDate === ed.edDate && i.edAuthor === ed.edAuthor);
+    const match = items.find(
+      (i) => i.ed?.edNo === ed.edNo && i.ed.edDate === ed.edDate && i.ed.edAuthor === ed.edAuthor,
+    );
     if (match?.path) result.envelopePath = match.path;
   }
   return result;
