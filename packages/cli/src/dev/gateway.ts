@@ -25,7 +25,7 @@ function devExtras(service: DevServiceName): Record<string, string> {
     case 'formation':
       return { TWINCONTOUR_WEBHOOK_KEY_FILE: ensureDevKeyFile(join(DEV_DIR, 'webhook.key')) };
     case 'cbr-simulator':
-      return { TWINCONTOUR_SIM_STORE_DIR: join(DEV_DIR, 'cbr-received') };
+      return { TWINCONTOUR_SIM_STORE_DIR: join(DEV_DIR, 'cbr-received'), TWINCONTOUR_SIM_HOST: '127.0.0.1' };
     default:
       return {};
   }
