@@ -42,8 +42,7 @@ export const XML_CODES: Readonly<Record<string, CodeInfo>> = {
   },
   UFEBS_XML_XSD_TOOL_FAILED: {
     meaning: 'xmllint ran but failed for a reason other than the document (typically: the schemas did not compile).',
-    action:
-      'Check that packages/ufebs/schemas (ed-with-dsig.xsd and the official xsd-v2024.4.0 files) is intact.',
+    action: 'Check that packages/ufebs/schemas (ed-with-dsig.xsd and the official xsd-v2024.4.0 files) is intact.',
   },
   UFEBS_ED_UNSUPPORTED: {
     meaning: 'The root element (or an ED inside a packet) is not one of the EDs this gateway handles.',
