@@ -74,6 +74,7 @@ export {
   toErrorAnswer,
 } from './errors.js';
 export { createLogger, type LoggerOptions, REDACT_PATHS, REDACTED, SECRET_FIELD_NAMES } from './logger.js';
+export * from './loop.js';
 export {
   type MigrateOptions,
   type MigrateReport,

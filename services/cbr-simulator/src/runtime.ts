@@ -1,8 +1,8 @@
 import type { Pool } from '@twincontour/platform';
+import { createLoop, type Loop } from '@twincontour/platform';
 import type { Logger } from 'pino';
 import { createPickupPoller, writeAnswerFile } from './adapters/arm-folder.js';
 import { markWritten, publishDue, unwrittenAnswers } from './adapters/repository.js';
-import { createLoop, type Loop } from './loop.js';
 
 /** What the background side of the simulator needs. */
 export interface SimulatorRuntimeOptions {

@@ -1,8 +1,10 @@
 import type { CertificateValidator, Signer } from '@twincontour/crypto';
 import {
+  createLoop,
   createOutboxRelay,
   createQueue,
   createWorker,
+  type Loop,
   type OutboxRelay,
   type Pool,
   QUEUE_NAMES,
@@ -14,7 +16,6 @@ import { type AlertDelivery, createAlertDelivery } from './adapters/alert-delive
 import { countPending } from './adapters/decision-repository.js';
 import { createSourcePull } from './adapters/source-pull.js';
 import type { SigMode } from './domain/seal.js';
-import { createLoop, type Loop } from './loop.js';
 import type { createControlMetrics } from './metrics.js';
 import { type ControlProcessor, createControlProcessor } from './workers/control-processor.js';
 import { createT2cHandler } from './workers/t2c.js';

@@ -1,8 +1,10 @@
 import type { CertificateValidator } from '@twincontour/crypto';
 import {
+  createLoop,
   createOutboxRelay,
   createQueue,
   createWorker,
+  type Loop,
   type OutboxRelay,
   type Pool,
   QUEUE_NAMES,
@@ -12,7 +14,6 @@ import type { Queue, Worker } from 'bullmq';
 import type { Logger } from 'pino';
 import type { DeliveryAdapter } from './adapters/delivery/types.js';
 import type { SigMode } from './domain/handover.js';
-import { createLoop, type Loop } from './loop.js';
 import type { createTransportMetrics } from './metrics.js';
 import { type AnswerProcessor, createAnswerProcessor } from './workers/answer-processor.js';
 import { type C2tProcessor, createC2tProcessor } from './workers/c2t-processor.js';

@@ -1,6 +1,6 @@
 import type { Pool } from '@twincontour/platform';
+import { createLoop } from '@twincontour/platform';
 import type { Logger } from 'pino';
-import { createLoop } from '../loop.js';
 
 /** Options of {@link createAlertDelivery}. */
 export interface AlertDeliveryOptions {
