@@ -174,7 +174,7 @@ function write(root: string, spec: ElementSpec, ed: object): Result<Uint8Array> 
       errors: out.errors,
     };
   }
-  // parts[2] is the placeholder after "<" and the root name.
+  // parts[2] was reserved, after "<" and the root name, for the namespace declarations: only now is it known whether dsig is used.
   out.parts[2] = ` xmlns="${ED_NAMESPACE}"${out.usesDsig ? ` xmlns:dsig="${DSIG_NAMESPACE}"` : ''}`;
   const bytes = iconv.encode(ED_XML_DECLARATION + out.parts.join(''), 'windows-1251');
   return { ok: true, value: new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length) };
