@@ -1,12 +1,19 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { checkEd } from './check.js';
 import type { Ed101, PacketEpd, PaymentOrder } from './model.js';
 import { validatePaymentOrder } from './validate/index.js';
 import { orderToEd101 } from './xml/mapping.js';
+import { xsdSample } from './xml/test-helpers.js';
 import { writeEd101, writePacketEpd } from './xml/writer.js';
+
+/** Every ED this file writes is also checked against the official XSD. */
+const written = xsdSample();
+afterAll(async () => {
+  expect(await written.invalid()).toEqual([]);
+});
 
 const examples = join(import.meta.dirname, '../../../examples');
 function example(name: string): PaymentOrder {
@@ -32,17 +39,21 @@ function packet(eds: Ed101[], overrides: Partial<PacketEpd> = {}): Uint8Array {
     eds,
     ...overrides,
   };
-  const written = writePacketEpd(p);
-  if (!written.ok) throw new Error(written.message);
-  return written.value;
+  const result = writePacketEpd(p);
+  if (!result.ok) throw new Error(result.message);
+  written.add(result.value);
+  return result.value;
 }
 
 describe('checkEd', () => {
   it('accepts the example orders as ED101 and as a packet', () => {
     for (const name of ['payment-order.json', 'budget-payment-order.json']) {
-      const written = writeEd101(ed('5', example(name)));
-      expect(written.ok).toBe(true);
-      if (written.ok) expect(checkEd(written.value)).toMatchObject({ readable: true, valid: true, kind: 'ED101' });
+      const result = writeEd101(ed('5', example(name)));
+      expect(result.ok).toBe(true);
+      if (result.ok) {
+        written.add(result.value);
+        expect(checkEd(result.value)).toMatchObject({ readable: true, valid: true, kind: 'ED101' });
+      }
     }
     const both = [ed('1'), ed('2', example('budget-payment-order.json'))].map((e) => ({ ...e, systemCode: '02' }));
     expect(checkEd(packet(both))).toMatchObject({ valid: true, kind: 'PacketEPD', edCount: 2, findings: [] });
