@@ -176,28 +176,40 @@ describe('delivery over https with mutual TLS', () => {
     await expect(h.db.pool.query('delete from archive where order_id = $1', [orderId])).rejects.toThrow(/append-only/);
   });
 
-  it('turns an ED201 refusal into rejected-by-cbr with CBR_<CtrlCode> and the annotation', async () => {
-    const orderId = `refused-${randomUUID()}`;
-    const { payload } = await handOver(orderId);
-    await h.sendC2t(payload, payload.messageId);
-    await delivered(orderId);
-    await peer.pushAnswer(
-      await answerEnvelope(
-        {
-          kind: 'ED201',
-          edNo: nextAnswerNo(),
-          refersTo: payload.ed,
-          ctrlCode: '0101',
-          annotation: 'Ошибка контроля по схеме',
-        },
-        h.signers.cbr,
-      ),
-    );
-    const rejected = await waitFor(() => h.t2c(orderId, 'rejected-by-cbr'), 10_000, 'rejected-by-cbr');
-    expect(rejected).toMatchObject({ code: 'CBR_0101', reason: 'Ошибка контроля по схеме', ed: payload.ed });
-    expect((await messageView(orderId)).body).toMatchObject({ cbrStage: 'rejected-by-cbr', cbrCode: 'CBR_0101' });
-    expect(await seriesValue(h.metrics.answers, { kind: 'ED201', stage: 'rejected-by-cbr' })).toBeGreaterThanOrEqual(1);
-  });
+  it.each([
+    ['0101', 'Ошибка контроля по схеме'],
+    ['0202', 'Ошибка проверки ЗК'],
+    ['0303', 'Повторное ЭС'],
+  ])(
+    'turns an ED201 refusal %s into its own rejected-by-cbr status with CBR_<CtrlCode> and the annotation',
+    async (ctrlCode, annotation) => {
+      const orderId = `refused-${randomUUID()}`;
+      const { payload } = await handOver(orderId);
+      await h.sendC2t(payload, payload.messageId);
+      await delivered(orderId);
+      await peer.pushAnswer(
+        await answerEnvelope(
+          {
+            kind: 'ED201',
+            edNo: nextAnswerNo(),
+            refersTo: payload.ed,
+            ctrlCode,
+            annotation,
+          },
+          h.signers.cbr,
+        ),
+      );
+      const rejected = await waitFor(() => h.t2c(orderId, 'rejected-by-cbr'), 10_000, 'rejected-by-cbr');
+      expect(rejected).toMatchObject({ code: `CBR_${ctrlCode}`, reason: annotation, ed: payload.ed });
+      expect((await messageView(orderId)).body).toMatchObject({
+        cbrStage: 'rejected-by-cbr',
+        cbrCode: `CBR_${ctrlCode}`,
+      });
+      expect(await seriesValue(h.metrics.answers, { kind: 'ED201', stage: 'rejected-by-cbr' })).toBeGreaterThanOrEqual(
+        1,
+      );
+    },
+  );
 
   it('refuses an answer with a bad cbr signature (security event) without changing the status', async () => {
     const orderId = `forged-${randomUUID()}`;
