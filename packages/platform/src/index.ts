@@ -23,6 +23,7 @@ export {
   SECURITY_SCHEMES,
 } from './auth.js';
 export * from './boundary.js';
+export { type CatalogCheckOptions, type CatalogProblems, catalogProblems } from './catalog-check.js';
 export {
   defineErrorCatalog,
   type ErrorCatalog,
@@ -75,6 +76,12 @@ export {
 } from './errors.js';
 export { createLogger, type LoggerOptions, REDACT_PATHS, REDACTED, SECRET_FIELD_NAMES } from './logger.js';
 export * from './loop.js';
+export {
+  type CollectedGaugeOptions,
+  createCollectedGauge,
+  type GaugeSample,
+  seriesValue,
+} from './metrics.js';
 export {
   type MigrateOptions,
   type MigrateReport,

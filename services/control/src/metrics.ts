@@ -1,4 +1,8 @@
-import { Counter, Gauge, Histogram, type Metric, type Registry } from 'prom-client';
+import { createCollectedGauge } from '@twincontour/platform';
+import { Counter, Histogram, type Metric, type Registry } from 'prom-client';
+
+// Re-exported so the service's tests keep reading series from here.
+export { seriesValue } from '@twincontour/platform';
 
 /**
  * The control service's metrics: prom-client metrics served by the app's own Prometheus registry
@@ -41,48 +45,6 @@ export function createControlMetrics(): ControlMetrics & { all: readonly Metric[
   return { controlFailures, signatureFailures, stageLatency, all: [controlFailures, signatureFailures, stageLatency] };
 }
 
-/**
- * The value of one series of a metric as prom-client's `get()` reports it (0 when the series does not
- * exist yet): the exact label set, and for a histogram the `_count` or `_sum` series.
- */
-export async function seriesValue(
-  metric: Metric,
-  labels: Readonly<Record<string, string>>,
-  suffix?: '_count' | '_sum',
-): Promise<number> {
-  const { name, values } = await metric.get();
-  const keys = Object.keys(labels);
-  const hit = values.find(
-    (v) =>
-      ('metricName' in v ? v.metricName : undefined) === (suffix && `${name}${suffix}`) &&
-      Object.keys(v.labels).length === keys.length &&
-      keys.every((k) => String(v.labels[k]) === labels[k]),
-  );
-  return hit?.value ?? 0;
-}
-
-/** A gauge whose values are read when Prometheus scrapes. */
-function collectedGauge<L extends string>(
-  registry: Registry,
-  name: string,
-  help: string,
-  labelNames: readonly L[],
-  read: () => Promise<readonly { labels: Readonly<Record<L, string>>; value: number }[]>,
-): void {
-  new Gauge({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    async collect() {
-      const samples = await read();
-      // Only what this scrape read: a label set gone from the source is gone from the gauge.
-      this.reset();
-      for (const s of samples) this.set(s.labels, s.value);
-    },
-  });
-}
-
 /** Registers the worker metrics and the scrape-time gauges (queue depth, waiting EDs, outbox backlog). */
 export function registerControlMetrics(
   registry: Registry,
@@ -96,22 +58,27 @@ export function registerControlMetrics(
   for (const metric of metrics.all) registry.registerMetric(metric);
   const { queueDepths, pendingEds, outboxPending } = gauges;
   if (queueDepths) {
-    collectedGauge(registry, 'control_queue_depth', 'Jobs waiting, delayed or active, by queue.', ['queue'], async () =>
-      (await queueDepths()).map((q) => ({ labels: { queue: q.queue }, value: q.depth })),
-    );
+    createCollectedGauge(registry, {
+      name: 'control_queue_depth',
+      help: 'Jobs waiting, delayed or active, by queue.',
+      labelNames: ['queue'],
+      read: async () => (await queueDepths()).map((q) => ({ labels: { queue: q.queue }, value: q.depth })),
+    });
   }
   if (pendingEds) {
-    collectedGauge(registry, 'control_pending_eds', 'EDs waiting for their primary document.', [], async () => [
-      { labels: {}, value: await pendingEds() },
-    ]);
+    createCollectedGauge(registry, {
+      name: 'control_pending_eds',
+      help: 'EDs waiting for their primary document.',
+      labelNames: [],
+      read: async () => [{ labels: {}, value: await pendingEds() }],
+    });
   }
   if (outboxPending) {
-    collectedGauge(
-      registry,
-      'control_outbox_pending',
-      'Outbox rows not yet acknowledged, by queue.',
-      ['queue'],
-      async () => (await outboxPending()).map((q) => ({ labels: { queue: q.queue }, value: q.pending })),
-    );
+    createCollectedGauge(registry, {
+      name: 'control_outbox_pending',
+      help: 'Outbox rows not yet acknowledged, by queue.',
+      labelNames: ['queue'],
+      read: async () => (await outboxPending()).map((q) => ({ labels: { queue: q.queue }, value: q.pending })),
+    });
   }
 }

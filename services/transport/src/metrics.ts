@@ -1,4 +1,8 @@
-import { Counter, Gauge, Histogram, type Metric, type Registry } from 'prom-client';
+import { createCollectedGauge } from '@twincontour/platform';
+import { Counter, Histogram, type Metric, type Registry } from 'prom-client';
+
+// Re-exported so the service's tests keep reading series from here.
+export { seriesValue } from '@twincontour/platform';
 
 /**
  * The transport service's metrics: prom-client metrics served by the app's own Prometheus registry
@@ -64,47 +68,6 @@ export function createTransportMetrics(): TransportMetrics & { all: readonly Met
   };
 }
 
-/**
- * The value of one series of a metric as prom-client's `get()` reports it (0 when the series does not
- * exist yet): the exact label set, and for a histogram the `_count` or `_sum` series.
- */
-export async function seriesValue(
-  metric: Metric,
-  labels: Readonly<Record<string, string>>,
-  suffix?: '_count' | '_sum',
-): Promise<number> {
-  const { name, values } = await metric.get();
-  const keys = Object.keys(labels);
-  const hit = values.find(
-    (v) =>
-      ('metricName' in v ? v.metricName : undefined) === (suffix && `${name}${suffix}`) &&
-      Object.keys(v.labels).length === keys.length &&
-      keys.every((k) => String(v.labels[k]) === labels[k]),
-  );
-  return hit?.value ?? 0;
-}
-
-/** A gauge whose values are read when Prometheus scrapes. */
-function collectedGauge<L extends string>(
-  registry: Registry,
-  name: string,
-  help: string,
-  labelNames: readonly L[],
-  read: () => Promise<readonly { labels: Readonly<Record<L, string>>; value: number }[]>,
-): void {
-  new Gauge({
-    name,
-    help,
-    labelNames,
-    registers: [registry],
-    async collect() {
-      const samples = await read();
-      this.reset();
-      for (const s of samples) this.set(s.labels, s.value);
-    },
-  });
-}
-
 /** Registers the worker metrics and the scrape-time gauges (queue depth, outbox backlog, messages by state). */
 export function registerTransportMetrics(
   registry: Registry,
@@ -118,22 +81,27 @@ export function registerTransportMetrics(
   for (const metric of metrics.all) registry.registerMetric(metric);
   const { queueDepths, outboxPending, messagesByState } = gauges;
   if (queueDepths) {
-    collectedGauge(
-      registry,
-      'transport_queue_depth',
-      'Jobs waiting, delayed or active, by queue.',
-      ['queue'],
-      async () => (await queueDepths()).map((q) => ({ labels: { queue: q.queue }, value: q.depth })),
-    );
+    createCollectedGauge(registry, {
+      name: 'transport_queue_depth',
+      help: 'Jobs waiting, delayed or active, by queue.',
+      labelNames: ['queue'],
+      read: async () => (await queueDepths()).map((q) => ({ labels: { queue: q.queue }, value: q.depth })),
+    });
   }
   if (outboxPending) {
-    collectedGauge(registry, 'transport_outbox_pending', 'Outbox rows (t2c) not yet acknowledged.', [], async () => [
-      { labels: {}, value: await outboxPending() },
-    ]);
+    createCollectedGauge(registry, {
+      name: 'transport_outbox_pending',
+      help: 'Outbox rows (t2c) not yet acknowledged.',
+      labelNames: [],
+      read: async () => [{ labels: {}, value: await outboxPending() }],
+    });
   }
   if (messagesByState) {
-    collectedGauge(registry, 'transport_messages', 'Messages by delivery state.', ['state'], async () =>
-      (await messagesByState()).map((m) => ({ labels: { state: m.state }, value: m.count })),
-    );
+    createCollectedGauge(registry, {
+      name: 'transport_messages',
+      help: 'Messages by delivery state.',
+      labelNames: ['state'],
+      read: async () => (await messagesByState()).map((m) => ({ labels: { state: m.state }, value: m.count })),
+    });
   }
 }

@@ -1,19 +1,15 @@
+import { createCollectedGauge, type GaugeSample } from '@twincontour/platform';
 import type { FastifyInstance } from 'fastify';
-import { Counter, Gauge, Histogram, type Metric } from 'prom-client';
+import { Counter, Histogram } from 'prom-client';
+
+// Re-exported so the service's modules and tests keep importing them from here.
+export { type GaugeSample, seriesValue } from '@twincontour/platform';
 
 /**
  * The formation service's Prometheus metrics: prom-client metrics registered on the app's own registry
  * (`app.metricsRegistry`, platform app.ts), so `/metrics` serves them with the HTTP metrics and the
  * registry's default `service` label.
  */
-
-type Labels<L extends string> = Readonly<Record<L, string>>;
-
-/** One sample of a gauge collected on scrape. */
-export interface GaugeSample<L extends string> {
-  labels: Labels<L>;
-  value: number;
-}
 
 /** Where the scrape-time gauges read from. */
 export interface DepthSources {
@@ -43,26 +39,6 @@ export interface FormationMetrics {
 
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600];
 
-/**
- * The value of one series of a metric as prom-client's `get()` reports it (0 when the series does not
- * exist yet): the exact label set, and for a histogram the `_count` or `_sum` series.
- */
-export async function seriesValue(
-  metric: Metric,
-  labels: Readonly<Record<string, string>>,
-  suffix?: '_count' | '_sum',
-): Promise<number> {
-  const { name, values } = await metric.get();
-  const keys = Object.keys(labels);
-  const hit = values.find(
-    (v) =>
-      ('metricName' in v ? v.metricName : undefined) === (suffix && `${name}${suffix}`) &&
-      Object.keys(v.labels).length === keys.length &&
-      keys.every((k) => String(v.labels[k]) === labels[k]),
-  );
-  return hit?.value ?? 0;
-}
-
 /** Creates the service's metrics and registers them (and the scrape-time gauges) on the app's registry. */
 export function registerFormationMetrics(app: FastifyInstance, sources: DepthSources): FormationMetrics {
   const registers = [app.metricsRegistry];
@@ -74,23 +50,13 @@ export function registerFormationMetrics(app: FastifyInstance, sources: DepthSou
     labelNames: readonly L[],
     read: () => Promise<readonly GaugeSample<L>[]>,
   ): void => {
-    new Gauge({
+    createCollectedGauge(app.metricsRegistry, {
       name,
       help,
       labelNames,
-      registers,
-      async collect() {
-        let samples: readonly GaugeSample<L>[] = [];
-        try {
-          samples = await read();
-        } catch (error) {
-          // A dependency that does not answer must not take /metrics down with it; /ready reports it.
-          app.log.warn({ err: error }, 'metrics collection failed');
-        }
-        // Only what this scrape read: a label set gone from the source is gone from the gauge.
-        this.reset();
-        for (const s of samples) this.set(s.labels, s.value);
-      },
+      read,
+      // A dependency that does not answer must not take /metrics down with it; /ready reports it.
+      onError: (error) => app.log.warn({ err: error }, 'metrics collection failed'),
     });
   };
 
