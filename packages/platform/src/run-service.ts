@@ -45,9 +45,6 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
   const { app } = options;
   const exit = options.exit ?? ((code: number) => process.exit(code));
   const signals = options.signals ?? ['SIGTERM', 'SIGINT'];
-  const address = await app.listen({ port: options.port, host: options.host ?? '0.0.0.0' });
-  app.log.info({ address }, 'listening');
-
   let shuttingDown: Promise<number> | undefined;
   const handlers = new Map<NodeJS.Signals, () => void>();
 
@@ -98,5 +95,9 @@ export async function runService(options: RunServiceOptions): Promise<RunningSer
     handlers.set(signal, handler);
     process.on(signal, handler);
   }
+  // Signal handlers first, then listen: a signal that arrives as soon as the service says it listens
+  // (a supervisor, a test) must find the graceful path, not the default action that kills at once.
+  const address = await app.listen({ port: options.port, host: options.host ?? '0.0.0.0' });
+  app.log.info({ address }, 'listening');
   return { address, shutdown };
 }
