@@ -58,6 +58,12 @@ export const FORMATION_CODES = defineErrorCatalog({
     meaning: "A c2f status message carries an ED identity that is not the order's; it is refused, not retried.",
     action: 'Raise a security alert: the control contour reported on another ED under this order id.',
   },
+  FRM_STATUS_EARLY: {
+    status: 500,
+    meaning:
+      'A c2f status arrived before the stage it follows (e.g. executed before accepted-by-cbr); it is retried with back-off so stages are recorded in order, and recorded anyway on its last attempt.',
+    action: 'None while it resolves itself; many of them mean a stalled queue upstream: look at control and transport.',
+  },
   FRM_STATUS_STAGE_NOT_ALLOWED: {
     status: 500,
     meaning:

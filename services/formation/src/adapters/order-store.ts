@@ -15,7 +15,7 @@ import type { EdIdentity, PaymentOrder } from '@twincontour/ufebs';
 import type { FormFailure, SignedEd } from '../domain/form-ed.js';
 import { moscowOperatingDate } from '../domain/operating-date.js';
 import { type OrderRecord, type OrderView, toOrderView } from '../domain/order-view.js';
-import { FORMATION_STAGES, type StageRecord, stageRank, statusOf } from '../domain/stages.js';
+import { FORMATION_STAGES, predecessorOf, type StageRecord, stageRank, statusOf } from '../domain/stages.js';
 import { recordStageEvents } from './webhook-store.js';
 
 /** Largest EDNo (schema EDNumber: up to 9 digits). */
@@ -60,6 +60,8 @@ export interface ListFilter {
 export type ApplyStatusOutcome =
   | { kind: 'unknown-order' }
   | { kind: 'ed-mismatch'; ed: EdIdentity }
+  /** The stage's predecessor is not recorded yet (it is still on its way); nothing was written. */
+  | { kind: 'early'; waitingFor: OrderStage }
   | { kind: 'applied'; inserted: boolean; status: OrderStage; createdAt: Date };
 
 /** Rolls the POST transaction back while returning an outcome (the transaction helper rolls back on throw). */
@@ -287,7 +289,11 @@ export async function findEdBytes(db: Queryable, id: string): Promise<Uint8Array
  * the order's status becomes the furthest stage reached ({@link statusOf}). A status for an unknown
  * order, or for another ED than the order's, changes nothing.
  */
-export async function applyStatus(client: PoolClient, payload: StatusPayload): Promise<ApplyStatusOutcome> {
+export async function applyStatus(
+  client: PoolClient,
+  payload: StatusPayload,
+  options: { inOrder?: boolean } = {},
+): Promise<ApplyStatusOutcome> {
   const found = await client.query<OrderRow>(`select ${ORDER_COLUMNS} from orders where id = $1 for update`, [
     payload.orderId,
   ]);
@@ -296,6 +302,14 @@ export async function applyStatus(client: PoolClient, payload: StatusPayload): P
   const ed: EdIdentity = { edNo: String(row.ed_no), edDate: row.ed_date, edAuthor: row.ed_author };
   if (ed.edNo !== payload.ed.edNo || ed.edDate !== payload.ed.edDate || ed.edAuthor !== payload.ed.edAuthor) {
     return { kind: 'ed-mismatch', ed };
+  }
+  const predecessor = options.inOrder === false ? undefined : predecessorOf(payload.stage);
+  if (predecessor !== undefined) {
+    const recorded = await client.query('select 1 from order_stages where order_id = $1 and stage = $2', [
+      payload.orderId,
+      predecessor,
+    ]);
+    if (recorded.rowCount === 0) return { kind: 'early', waitingFor: predecessor };
   }
   const inserted = await client.query(
     `insert into order_stages (order_id, stage, at, code, reason, diff, message_id)

@@ -31,3 +31,22 @@ export function statusOf(stages: readonly Pick<StageRecord, 'stage'>[]): OrderSt
   for (const { stage } of stages) if (best === undefined || stageRank(stage) > stageRank(best)) best = stage;
   return best;
 }
+
+/**
+ * The stage each progress stage follows on the way to the Bank of Russia. Reports travel through two
+ * queues with concurrent consumers (t2c → control → c2f), so `executed` can overtake `accepted-by-cbr`;
+ * formation holds a report back until its predecessor is recorded, so that the stage history and the
+ * back office's webhooks tell the stages in the order they happened (4600-У п. 2.2.3).
+ */
+const PREDECESSOR: ReadonlyMap<OrderStage, OrderStage> = new Map<OrderStage, OrderStage>([
+  ['controlled', 'signed-by-formation'],
+  ['signed-by-control', 'controlled'],
+  ['sent', 'signed-by-control'],
+  ['accepted-by-cbr', 'sent'],
+  ['executed', 'accepted-by-cbr'],
+]);
+
+/** The progress stage that must be recorded before `stage`, if any. Refusals wait for nothing. */
+export function predecessorOf(stage: OrderStage): OrderStage | undefined {
+  return PREDECESSOR.get(stage);
+}

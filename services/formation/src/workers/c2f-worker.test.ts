@@ -117,6 +117,36 @@ describe('c2f worker', () => {
     expect((await view(order.id)).status).toBe('rejected-by-control');
   });
 
+  it('holds a stage that overtook its predecessor while attempts remain, and records it anyway on the last', async () => {
+    const order = await newOrder();
+    const deps = { pool: fx.db.pool, logger: fx.logger, metrics: fx.app.formationMetrics };
+    for (const stage of ['controlled', 'signed-by-control', 'sent'] as const) {
+      await processStatusJob(deps, status(order, stage), { made: 0, allowed: 5 });
+    }
+    // ED206 overtook ED201 on the way back: executed waits for accepted-by-cbr.
+    const early = await processStatusJob(deps, status(order, 'executed'), { made: 0, allowed: 5 }).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    expect(early).toMatchObject({ code: 'FRM_STATUS_EARLY', retryable: true });
+    expect((await view(order.id)).stages.map((s) => s.stage)).not.toContain('executed');
+    await processStatusJob(deps, status(order, 'accepted-by-cbr'), { made: 0, allowed: 5 });
+    await processStatusJob(deps, status(order, 'executed'), { made: 1, allowed: 5 });
+    expect((await view(order.id)).stages.map((s) => s.stage).slice(-3)).toEqual([
+      'sent',
+      'accepted-by-cbr',
+      'executed',
+    ]);
+
+    // Without a positive ED201 at all, executed is recorded on its last attempt: never lost for order's sake.
+    const other = await newOrder();
+    for (const stage of ['controlled', 'signed-by-control', 'sent'] as const) {
+      await processStatusJob(deps, status(other, stage), { made: 0, allowed: 5 });
+    }
+    const last = await processStatusJob(deps, status(other, 'executed'), { made: 4, allowed: 5 });
+    expect(last).toMatchObject({ inserted: true, status: 'executed' });
+  });
+
   it('moves the status forward with progress stages, in whatever order they arrive', async () => {
     const order = await newOrder();
     const deps = { pool: fx.db.pool, logger: fx.logger, metrics: fx.app.formationMetrics };

@@ -50,7 +50,11 @@ export type C2fResult = { duplicate: true } | { duplicate: false; inserted: bool
  * claims one of formation's own stages is refused without retry (`JobError`, not retryable) and
  * changes nothing.
  */
-export async function processStatusJob(deps: C2fDeps, data: unknown): Promise<C2fResult> {
+export async function processStatusJob(
+  deps: C2fDeps,
+  data: unknown,
+  attempt: { made: number; allowed: number } = { made: 0, allowed: 1 },
+): Promise<C2fResult> {
   const parsed = parseBoundaryPayload('status', data);
   if (!parsed.ok) {
     deps.logger.warn({ event: 'security', code: parsed.code, errors: parsed.errors }, 'c2f payload refused');
@@ -68,8 +72,16 @@ export async function processStatusJob(deps: C2fDeps, data: unknown): Promise<C2
       retryable: false,
     });
   }
+  // A report that overtook its predecessor waits (BullMQ retries with back-off) while attempts remain;
+  // on the last one it is recorded anyway: a stage is never lost for the sake of order.
+  const lastAttempt = attempt.made + 1 >= attempt.allowed;
   const outcome = await processOnce(deps.pool, C2F_CONSUMER, payload.messageId, async (client) => {
-    const applied = await applyStatus(client, payload);
+    const applied = await applyStatus(client, payload, { inOrder: !lastAttempt });
+    if (applied.kind === 'early') {
+      throw new JobError('FRM_STATUS_EARLY', `waiting for ${applied.waitingFor} before ${payload.stage}`, {
+        retryable: true,
+      });
+    }
     if (applied.kind === 'unknown-order') {
       throw new JobError('FRM_STATUS_ORDER_UNKNOWN', 'the status names an order formation does not have', {
         retryable: false,
@@ -121,11 +133,15 @@ export interface C2fWorkerOptions extends C2fDeps {
 /** The BullMQ worker on queue c2f. Close it on shutdown (`await worker.close()` lets jobs in flight finish). */
 export function createC2fWorker(options: C2fWorkerOptions): Worker {
   const deps: C2fDeps = { pool: options.pool, logger: options.logger, metrics: options.metrics };
-  return createWorker(QUEUE_NAMES.c2f, (job: Job) => processStatusJob(deps, job.data), {
-    connection: options.connection,
-    prefix: options.prefix,
-    concurrency: options.concurrency ?? 4,
-    skipVersionCheck: options.skipVersionCheck ?? false,
-    logger: options.logger,
-  });
+  return createWorker(
+    QUEUE_NAMES.c2f,
+    (job: Job) => processStatusJob(deps, job.data, { made: job.attemptsMade, allowed: job.opts.attempts ?? 1 }),
+    {
+      connection: options.connection,
+      prefix: options.prefix,
+      concurrency: options.concurrency ?? 4,
+      skipVersionCheck: options.skipVersionCheck ?? false,
+      logger: options.logger,
+    },
+  );
 }
