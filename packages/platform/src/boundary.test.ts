@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type F2cPayload, parseBoundaryPayload, type StatusPayload } from './boundary.js';
+import { decodeHandOver, type F2cPayload, parseBoundaryPayload, type StatusPayload } from './boundary.js';
 
 const f2c: F2cPayload = {
   type: 'ed.formed',
@@ -51,6 +51,37 @@ describe('boundary payloads', () => {
         for (const kind of ['f2c', 'c2t', 'status'] as const) expect(parseBoundaryPayload(kind, value).ok).toBe(false);
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('decodeHandOver', () => {
+  it('accepts a hand-over whose message id is <queue>-<orderId>', () => {
+    expect(decodeHandOver('f2c', f2c)).toEqual({ ok: true, payload: f2c });
+  });
+
+  it('refuses another message id, keeping the address so the refusal reaches the sender', () => {
+    const decoded = decodeHandOver('f2c', { ...f2c, messageId: 'f2c-someone-else' });
+    expect(decoded).toMatchObject({
+      ok: false,
+      code: 'QUE_BAD_PAYLOAD',
+      address: { orderId: f2c.orderId, ed: f2c.ed },
+    });
+  });
+
+  it('keeps the address of a malformed payload only when its order id and ED identity are well-formed', () => {
+    expect(decodeHandOver('f2c', { ...f2c, edBase64: '<xml>' })).toMatchObject({
+      ok: false,
+      address: { orderId: f2c.orderId, ed: f2c.ed },
+    });
+    const noAddress = decodeHandOver('f2c', { ...f2c, edBase64: '<xml>', orderId: 'a:b' });
+    expect(noAddress.ok).toBe(false);
+    expect('address' in noAddress).toBe(false);
+    fc.assert(
+      fc.property(fc.anything(), (value) => {
+        expect(decodeHandOver('c2t', value).ok).toBe(false);
+      }),
+      { numRuns: 200 },
     );
   });
 });

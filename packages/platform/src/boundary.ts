@@ -1,4 +1,4 @@
-import type { Result } from './result.js';
+import type { FieldError, Result } from './result.js';
 import { ajvFieldErrors, createAjv } from './validation.js';
 
 /**
@@ -217,4 +217,52 @@ export function parseBoundaryPayload<K extends keyof PayloadOf>(kind: K, value: 
     message: `the ${kind} payload does not match the boundary contract`,
     errors: ajvFieldErrors(validate.errors, 'payload'),
   };
+}
+
+/** Where a refusal of a hand-over can still be sent: its order and ED, when those alone are well-formed. */
+export interface HandOverAddress {
+  orderId: string;
+  ed: EdRefPayload;
+}
+
+/** A decoded hand-over job (f2c or c2t): the payload, or why it was refused and where the refusal goes. */
+export type DecodedHandOver<K extends 'f2c' | 'c2t'> =
+  | { ok: true; payload: PayloadOf[K] }
+  | { ok: false; code: 'QUE_BAD_PAYLOAD'; message: string; errors: FieldError[]; address?: HandOverAddress };
+
+const isAddressed = ajv.compile<HandOverAddress>({
+  type: 'object',
+  required: ['orderId', 'ed'],
+  properties: { orderId: ID, ed: ED_REF_SCHEMA },
+});
+
+/**
+ * Checks a hand-over job (queue f2c or c2t) against the contract: the sending contour may be
+ * compromised, so nothing is acted on before this passes. Beyond the schema, the message id must be
+ * `<queue>-<orderId>`, so the consumer's dedupe key is one per order. A refused job keeps its address
+ * when its order id and ED identity alone are well-formed, so the refusal can still reach the sender.
+ * Never throws.
+ */
+export function decodeHandOver<K extends 'f2c' | 'c2t'>(kind: K, value: unknown): DecodedHandOver<K> {
+  const parsed = parseBoundaryPayload(kind, value);
+  if (parsed.ok) {
+    const payload = parsed.value as PayloadOf[K] & HandOverAddress & { messageId: string };
+    if (payload.messageId === `${kind}-${payload.orderId}`) return { ok: true, payload };
+    return {
+      ok: false,
+      code: 'QUE_BAD_PAYLOAD',
+      message: `the ${kind} message id is not ${kind}-<orderId>`,
+      errors: [{ code: 'QUE_BAD_PAYLOAD', path: 'payload.messageId', message: `must be ${kind}-<orderId>` }],
+      address: { orderId: payload.orderId, ed: payload.ed },
+    };
+  }
+  const failure = {
+    ok: false as const,
+    code: 'QUE_BAD_PAYLOAD' as const,
+    message: parsed.message,
+    errors: parsed.errors ?? [],
+  };
+  if (!isAddressed(value)) return failure;
+  const { orderId, ed } = value;
+  return { ...failure, address: { orderId, ed: { edNo: ed.edNo, edDate: ed.edDate, edAuthor: ed.edAuthor } } };
 }

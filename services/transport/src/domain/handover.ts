@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { type CertificateValidator, type Contour, verifyEnvelope, verifyZks } from '@twincontour/crypto';
 import {
   type C2tPayload,
+  type DecodedHandOver,
+  decodeHandOver,
   type EdRefPayload,
-  type FieldError,
   type OrderStage,
-  parseBoundaryPayload,
   type StatusPayload,
 } from '@twincontour/platform';
 import { checkEd } from '@twincontour/ufebs';
@@ -13,60 +13,12 @@ import { checkEd } from '@twincontour/ufebs';
 /** Which signatures transport requires (NOTES.md: the protection variant agreed with the Bank of Russia). */
 export type SigMode = 'zk+ka' | 'ka';
 
-/** A decoded c2t job: the payload, or why it was refused with what can still be addressed. */
-export type DecodedC2t =
-  | { ok: true; payload: C2tPayload }
-  | {
-      ok: false;
-      code: 'QUE_BAD_PAYLOAD';
-      message: string;
-      errors: FieldError[];
-      /** Order id and ED identity when they alone are well-formed: the refusal can then reach control. */
-      address?: { orderId: string; ed: EdRefPayload };
-    };
+/** A decoded c2t job (the contract check lives in platform's boundary.ts). */
+export type DecodedC2t = DecodedHandOver<'c2t'>;
 
-const ID = /^[A-Za-z0-9._-]{1,128}$/;
-const ED_NO = /^[1-9][0-9]{0,8}$/;
-const ED_DATE = /^[0-9]{4}-[0-9]{2}-[0-9]{2}$/;
-const ED_AUTHOR = /^[0-9]{10}$/;
-
-function addressOf(value: unknown): { orderId: string; ed: EdRefPayload } | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const { orderId, ed } = value as { orderId?: unknown; ed?: unknown };
-  if (typeof orderId !== 'string' || !ID.test(orderId)) return undefined;
-  if (typeof ed !== 'object' || ed === null) return undefined;
-  const { edNo, edDate, edAuthor } = ed as Record<string, unknown>;
-  if (typeof edNo !== 'string' || !ED_NO.test(edNo)) return undefined;
-  if (typeof edDate !== 'string' || !ED_DATE.test(edDate)) return undefined;
-  if (typeof edAuthor !== 'string' || !ED_AUTHOR.test(edAuthor)) return undefined;
-  return { orderId, ed: { edNo, edDate, edAuthor } };
-}
-
-/**
- * Checks a c2t job against the boundary contract (boundary.ts): the control contour's Redis may be
- * reached by an attacker, so nothing is acted on before this passes. Beyond the schema, the message id
- * must be `c2t-<orderId>`: the consumer's dedupe key is then one per order. Never throws.
- */
+/** Checks a c2t job against the boundary contract, message id `c2t-<orderId>` included. Never throws. */
 export function decodeC2t(value: unknown): DecodedC2t {
-  const parsed = parseBoundaryPayload('c2t', value);
-  if (parsed.ok) {
-    if (parsed.value.messageId === `c2t-${parsed.value.orderId}`) return { ok: true, payload: parsed.value };
-    return {
-      ok: false,
-      code: 'QUE_BAD_PAYLOAD',
-      message: 'the c2t message id is not c2t-<orderId>',
-      errors: [{ code: 'QUE_BAD_PAYLOAD', path: 'payload.messageId', message: 'must be c2t-<orderId>' }],
-      address: { orderId: parsed.value.orderId, ed: parsed.value.ed },
-    };
-  }
-  const address = addressOf(value);
-  return {
-    ok: false,
-    code: 'QUE_BAD_PAYLOAD',
-    message: parsed.message,
-    errors: parsed.errors ?? [],
-    ...(address ? { address } : {}),
-  };
+  return decodeHandOver('c2t', value);
 }
 
 /** A hand-over every check passed: the envelope to deliver, as control made it. */
