@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { createHmac, randomBytes, randomUUID } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';
@@ -22,11 +21,11 @@ import {
   devInit,
   loadSigner,
   loadTrustStore,
-  readDevLayout,
   verifyEnvelope,
   verifyZks,
   wrapEnvelope,
 } from '@twincontour/crypto';
+import { opensslVerifyEnvelope } from '@twincontour/crypto/testing';
 import {
   createTestDatabase,
   createTestRedis,
@@ -34,7 +33,7 @@ import {
   type TestDatabase,
   type TestRedis,
 } from '@twincontour/platform';
-import { normalizeEd, orderToEd101, type PaymentOrder, writeEd101, xsdValidate } from '@twincontour/ufebs';
+import { orderToEd101, type PaymentOrder, writeEd101, xsdValidate } from '@twincontour/ufebs';
 import { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -290,50 +289,10 @@ describe('the gateway end to end: formation, control, transport, the Bank of Rus
         env: {},
       });
       expect(code, out.join('')).toBe(0);
-      const normalized = normalizeEd(ka.file);
-      if (!normalized.ok) throw new Error(normalized.code);
-      writeFileSync(`${edPath}.n`, normalized.value);
-      const layout = readDevLayout(pkiDir);
-      if (!layout.ok) throw new Error(layout.message);
-      const ca = join(pkiDir, layout.value.ca.certificate);
-      const openssl = (sig: Uint8Array, content: string) => {
-        const sigPath = join(work, `sig-${randomBytes(4).toString('hex')}.der`);
-        writeFileSync(sigPath, sig);
-        return spawnSync(
-          'openssl',
-          [
-            'cms',
-            '-verify',
-            '-binary',
-            '-inform',
-            'DER',
-            '-in',
-            sigPath,
-            '-content',
-            content,
-            '-CAfile',
-            ca,
-            '-purpose',
-            'any',
-            '-out',
-            '/dev/null',
-          ],
-          { encoding: 'utf8' },
-        );
-      };
-      const values = [
-        ...Buffer.from(ka.file)
-          .toString('latin1')
-          .matchAll(/<dsig:SigValue[^>]*>([^<]+)<\/dsig:SigValue>/g),
-      ].map((m) => m[1]!);
-      expect(values).toHaveLength(2);
-      for (const b64 of values) {
-        const r = openssl(Buffer.from(b64, 'base64'), `${edPath}.n`);
-        expect(r.status, r.stderr).toBe(0);
-      }
-      const mac = /<dsig:MACValue>([^<]+)<\/dsig:MACValue>/.exec(envelope.toString('latin1'))![1]!;
-      const r = openssl(Buffer.from(mac, 'base64'), edPath);
-      expect(r.status, r.stderr).toBe(0);
+      // Two ЗК over the normalized ED, then the КА over the file.
+      const checks = opensslVerifyEnvelope(envelope, pkiDir, mkdtempSync(join(work, 'openssl-')));
+      expect(checks).toHaveLength(3);
+      for (const r of checks) expect(r.status, r.output).toBe(0);
     } finally {
       trust.value.close();
     }

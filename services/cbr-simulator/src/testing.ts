@@ -3,11 +3,11 @@
 // examples/payment-order.json, formation's ЗК, control's ЗК, control's КА), encrypted to the cbr certificate
 // and posted over mTLS with the transport identity — and the independent checks of the answers.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
-import { addZk, readDevLayout, readZks, type Signer, unwrapEnvelope, wrapEnvelope } from '@twincontour/crypto';
-import { type EdIdentity, normalizeEd, orderToEd101, type PaymentOrder, writeEd101 } from '@twincontour/ufebs';
+import { addZk, type Signer, wrapEnvelope } from '@twincontour/crypto';
+import { type EdIdentity, orderToEd101, type PaymentOrder, writeEd101 } from '@twincontour/ufebs';
 
 const EXAMPLES = join(import.meta.dirname, '..', '..', '..', 'examples');
 
@@ -125,56 +125,4 @@ export function openssl(args: string[]): { status: number; output: string; stdou
   return { status: r.status ?? 1, output: `${r.stdout?.toString('latin1')}${r.stderr?.toString()}`, stdout: r.stdout };
 }
 
-/** The dev CA certificate's path. */
-export function caFile(pkiDir: string): string {
-  const layout = readDevLayout(pkiDir);
-  if (!layout.ok) throw new Error(layout.code);
-  return join(pkiDir, layout.value.ca.certificate);
-}
-
-function cmsVerify(signature: string, content: string, ca: string) {
-  return openssl([
-    'cms',
-    '-verify',
-    '-binary',
-    '-inform',
-    'DER',
-    '-in',
-    signature,
-    '-content',
-    content,
-    '-CAfile',
-    ca,
-    '-purpose',
-    'any',
-    '-out',
-    '/dev/null',
-  ]);
-}
-
-/**
- * The independent check (DESIGN.md, Crypto): `openssl cms -verify` of every ЗК of the ED in an envelope
- * over the normalized ED, and of the КА over the enclosed file. ЗК results first, the КА last.
- */
-export function opensslVerifyEnvelope(envelope: Uint8Array, pkiDir: string, workDir: string) {
-  const unwrapped = unwrapEnvelope(envelope);
-  if (!unwrapped.ok) throw new Error(unwrapped.code);
-  const { file, mac } = unwrapped.value;
-  const normalized = normalizeEd(file);
-  if (!normalized.ok) throw new Error(normalized.code);
-  const normalizedPath = join(workDir, 'ed.normalized');
-  writeFileSync(normalizedPath, normalized.value);
-  const zks = readZks(file);
-  if (!zks.ok) throw new Error(zks.code);
-  const results = zks.value.map((zk) => {
-    const path = join(workDir, `zk${zk.index}.der`);
-    writeFileSync(path, zk.der);
-    return cmsVerify(path, normalizedPath, caFile(pkiDir));
-  });
-  const filePath = join(workDir, 'ed.xml');
-  const macPath = join(workDir, 'ka.der');
-  writeFileSync(filePath, file);
-  writeFileSync(macPath, mac);
-  results.push(cmsVerify(macPath, filePath, caFile(pkiDir)));
-  return { results, file, zkCount: zks.value.length };
-}
+export { devCaFile as caFile, opensslVerifyEnvelope } from '@twincontour/crypto/testing';

@@ -1,11 +1,8 @@
-// Test fixtures of the control service (imported by *.test.ts only): a development PKI, a formation-signed
-// ED101 built from examples/payment-order.json exactly as formation builds it, and small waiting helpers.
-import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { addZk, readZks, type Signer, unwrapEnvelope } from '@twincontour/crypto';
+import { addZk, type Signer } from '@twincontour/crypto';
 import type { F2cPayload } from '@twincontour/platform';
-import { normalizeEd, orderToEd101, type PaymentOrder, writeEd101 } from '@twincontour/ufebs';
+import { orderToEd101, type PaymentOrder, writeEd101 } from '@twincontour/ufebs';
 
 const EXAMPLES = join(import.meta.dirname, '..', '..', '..', 'examples');
 
@@ -57,60 +54,4 @@ export async function waitFor<T>(
   }
 }
 
-function openssl(args: string[]): { status: number; output: string } {
-  const r = spawnSync('openssl', args, { encoding: 'utf8' });
-  return { status: r.status ?? 1, output: `${r.stdout}${r.stderr}` };
-}
-
-function cmsVerify(signature: string, content: string, caFile: string): { status: number; output: string } {
-  return openssl([
-    'cms',
-    '-verify',
-    '-binary',
-    '-inform',
-    'DER',
-    '-in',
-    signature,
-    '-content',
-    content,
-    '-CAfile',
-    caFile,
-    '-purpose',
-    'any',
-    '-out',
-    '/dev/null',
-  ]);
-}
-
-/**
- * The independent check (DESIGN.md, Crypto): `openssl cms -verify` of every ЗК of the ED in an
- * envelope over the normalized ED, and of the КА over the enclosed file. Returns each check's exit
- * status and output, ЗК first, КА last.
- */
-export function opensslVerifyEnvelope(
-  envelope: Uint8Array,
-  pkiDir: string,
-  workDir: string,
-): { status: number; output: string }[] {
-  const caFile = join(pkiDir, JSON.parse(readFileSync(join(pkiDir, 'trust.json'), 'utf8')).ca.certificate as string);
-  const unwrapped = unwrapEnvelope(envelope);
-  if (!unwrapped.ok) throw new Error(unwrapped.code);
-  const { file, mac } = unwrapped.value;
-  const normalized = normalizeEd(file);
-  if (!normalized.ok) throw new Error(normalized.code);
-  const normalizedPath = join(workDir, 'ed.normalized');
-  writeFileSync(normalizedPath, normalized.value);
-  const zks = readZks(file);
-  if (!zks.ok) throw new Error(zks.code);
-  const results = zks.value.map((zk) => {
-    const path = join(workDir, `zk${zk.index}.der`);
-    writeFileSync(path, zk.der);
-    return cmsVerify(path, normalizedPath, caFile);
-  });
-  const filePath = join(workDir, 'ed.xml');
-  const macPath = join(workDir, 'ka.der');
-  writeFileSync(filePath, file);
-  writeFileSync(macPath, mac);
-  results.push(cmsVerify(macPath, filePath, caFile));
-  return results;
-}
+export { opensslVerifyEnvelope } from '@twincontour/crypto/testing';

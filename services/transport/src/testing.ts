@@ -18,11 +18,9 @@ import {
   loadTrustStore,
   readDevIdentity,
   readDevLayout,
-  readZks,
   type Signer,
   type TrustStore,
   toPem,
-  unwrapEnvelope,
   wrapEnvelope,
 } from '@twincontour/crypto';
 import {
@@ -41,7 +39,7 @@ import {
   type TestDatabase,
   type TestRedis,
 } from '@twincontour/platform';
-import { normalizeEd, orderToEd101, type PaymentOrder, writeEd101, writeEd201, writeEd206 } from '@twincontour/ufebs';
+import { orderToEd101, type PaymentOrder, writeEd101, writeEd201, writeEd206 } from '@twincontour/ufebs';
 import type { FastifyInstance } from 'fastify';
 import type { DeliveryAdapter } from './adapters/delivery/types.js';
 import { countMessagesByState } from './adapters/message-repository.js';
@@ -311,56 +309,6 @@ export function opensslDecrypt(der: Uint8Array, pkiDir: string, contour: 'cbr' |
   ]);
 }
 
-function cmsVerify(signature: string, content: string, caFile: string) {
-  return openssl([
-    'cms',
-    '-verify',
-    '-binary',
-    '-inform',
-    'DER',
-    '-in',
-    signature,
-    '-content',
-    content,
-    '-CAfile',
-    caFile,
-    '-purpose',
-    'any',
-    '-out',
-    '/dev/null',
-  ]);
-}
-
-/**
- * The independent check (DESIGN.md, Crypto): `openssl cms -verify` of every ЗК of the ED in an
- * envelope over the normalized ED, and of the КА over the enclosed file. ЗК first, КА last.
- */
-export function opensslVerifyEnvelope(envelope: Uint8Array, pkiDir: string, workDir: string) {
-  const layout = readDevLayout(pkiDir);
-  if (!layout.ok) throw new Error(layout.code);
-  const caFile = join(pkiDir, layout.value.ca.certificate);
-  const unwrapped = unwrapEnvelope(envelope);
-  if (!unwrapped.ok) throw new Error(unwrapped.code);
-  const { file, mac } = unwrapped.value;
-  const normalized = normalizeEd(file);
-  if (!normalized.ok) throw new Error(normalized.code);
-  const normalizedPath = join(workDir, 'ed.normalized');
-  writeFileSync(normalizedPath, normalized.value);
-  const zks = readZks(file);
-  if (!zks.ok) throw new Error(zks.code);
-  const results = zks.value.map((zk) => {
-    const path = join(workDir, `zk${zk.index}.der`);
-    writeFileSync(path, zk.der);
-    return cmsVerify(path, normalizedPath, caFile);
-  });
-  const filePath = join(workDir, 'ed.xml');
-  const macPath = join(workDir, 'ka.der');
-  writeFileSync(filePath, file);
-  writeFileSync(macPath, mac);
-  results.push(cmsVerify(macPath, filePath, caFile));
-  return results.map(({ status, output }) => ({ status, output }));
-}
-
 /** Everything a test file of the service runs against: real PostgreSQL and Redis, a dev PKI, the runtime and app. */
 export interface Harness {
   work: string;
@@ -498,3 +446,5 @@ export async function createHarness(
     },
   };
 }
+
+export { opensslVerifyEnvelope } from '@twincontour/crypto/testing';

@@ -1,0 +1,1 @@
+export { devCaFile, type OpensslResult, opensslCmsVerify, opensslVerifyEnvelope } from './openssl.js';
