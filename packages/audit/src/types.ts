@@ -119,6 +119,11 @@ export interface AuditCheckpoint {
   signatureBase64: string;
   /** SHA-256 of the canonical text + signature: what the next checkpoint links to. */
   hash: string;
+  /**
+   * The writer's checkpoint interval in ms, signed in the text: how soon after this checkpoint a
+   * verifier must see the next one once the head moves (AUDIT_CHECKPOINT_MISSING).
+   */
+  intervalMs?: number | undefined;
 }
 
 /** Filters of the security-officer API and the CLI. */
@@ -145,7 +150,10 @@ export type AuditProblemCode =
   | 'AUDIT_CHECKPOINT_BAD_SIGNATURE'
   | 'AUDIT_CHECKPOINT_MISMATCH'
   | 'AUDIT_CHECKPOINT_GAP'
-  | 'AUDIT_CHECKPOINT_MISSING';
+  | 'AUDIT_CHECKPOINT_MISSING'
+  // Offline verification of an export (verifyExport): the export is filtered, or a line is not an export line.
+  | 'AUDIT_EXPORT_PARTIAL'
+  | 'AUDIT_EXPORT_MALFORMED';
 
 export interface AuditProblem {
   code: AuditProblemCode;
