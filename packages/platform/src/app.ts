@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { STATUS_CODES } from 'node:http';
 import type { ServerOptions as HttpsServerOptions } from 'node:https';
+import type { Duplex } from 'node:stream';
 import { fastifyRateLimit } from '@fastify/rate-limit';
 import { fastifySwagger } from '@fastify/swagger';
 import {
   type FastifyBaseLogger,
   type FastifyInstance,
+  type FastifyRequest,
   type FastifyServerOptions,
   fastify,
   LogController,
@@ -12,7 +15,8 @@ import {
 import type { Logger } from 'pino';
 import { Counter, collectDefaultMetrics, Histogram, Registry } from 'prom-client';
 import { type AuthOptions, installAuth, type Role, SECURITY_SCHEMES } from './auth.js';
-import { errorHandler, notFoundHandler, platformError } from './errors.js';
+import { errorHandler, notFoundHandler, platformError, toErrorAnswer } from './errors.js';
+import { installJsonBodyParser } from './json-body.js';
 import type { FieldError } from './result.js';
 import { buildRouteValidator } from './validation.js';
 
@@ -34,10 +38,22 @@ export interface ServiceAppOptions {
   /** Largest accepted body in bytes; default 1 MiB. */
   bodyLimit?: number;
   /**
-   * `@fastify/rate-limit` defaults. Off for every route unless `global: true`; a route opts in with
-   * `config: { rateLimit: { max, timeWindow } }`. Callers are keyed by identity, or address when anonymous.
+   * `@fastify/rate-limit` defaults. Off for every route unless `global: true` or `perIdentity` is given; a
+   * route opts in (or sets its own limit) with `config: { rateLimit: { max, timeWindow } }`. Callers are keyed
+   * by identity, or address when anonymous. Exceeding answers 429 `PLT_RATE_LIMITED` with `Retry-After`.
    */
-  rateLimit?: { global?: boolean; max?: number; timeWindow?: number | string };
+  rateLimit?: {
+    global?: boolean;
+    max?: number;
+    timeWindow?: number | string;
+    /**
+     * One budget per identity over every authenticated route without a `config.rateLimit` of its own
+     * (routes added later are covered without opting in); public routes are never limited. `machineMax`
+     * applies to the machine roles (`backoffice`, `service`: the back office posts payments at the bank's
+     * volume), `max` to people's roles (operators, security officers, ops).
+     */
+    perIdentity?: RateLimitSettings;
+  };
   /** OpenAPI `info`. */
   openapi?: { version?: string; description?: string };
   /**
@@ -52,10 +68,39 @@ export interface ServiceAppOptions {
   trustProxy?: FastifyServerOptions['trustProxy'];
 }
 
+/** A per-identity request budget (see `ServiceAppOptions.rateLimit.perIdentity` and {@link serviceRateLimit}). */
+export interface RateLimitSettings {
+  /** Requests per window of an identity with a people's role. */
+  max: number;
+  /** Requests per window of an identity with a machine role (`backoffice`, `service`). */
+  machineMax: number;
+  /** The window, in milliseconds. */
+  timeWindowMs: number;
+}
+
+/** Roles of systems rather than people: their budget is `machineMax`. */
+const MACHINE_ROLES: ReadonlySet<Role> = new Set<Role>(['backoffice', 'service']);
+
+/** One route as declared, with its authentication: what {@link FastifyInstance.routeTable} lists. */
+export interface DeclaredRoute {
+  readonly method: string;
+  /** The route template (`/v1/payment-orders/:id`). */
+  readonly url: string;
+  /** True for routes without authentication (health, readiness, OpenAPI). */
+  readonly public: boolean;
+  /** Roles allowed; empty for a public route. */
+  readonly roles: readonly Role[];
+}
+
 declare module 'fastify' {
   interface FastifyInstance {
     /** The app's own Prometheus registry; services register their metrics here. */
     metricsRegistry: Registry;
+    /**
+     * Every route of the app as declared (HEAD twins of GET routes included), recorded when it is added, so a
+     * table-driven authorization test enumerates the routes themselves and no route escapes it.
+     */
+    routeTable: readonly DeclaredRoute[];
   }
 }
 
@@ -83,6 +128,32 @@ export const ERROR_BODY_SCHEMA = Object.freeze({
     },
   },
 });
+
+/**
+ * Answers what node's HTTP parser refuses before any route runs (a malformed request line, both
+ * Content-Length and Transfer-Encoding, a bad chunk size, headers over 16 KiB, a request too slow to
+ * arrive) in the common error body with a catalogued code, then closes the connection — the same as
+ * fastify's default, which answers in a body of its own.
+ */
+function clientErrorHandler(error: Error & { code?: string }, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const code =
+    error.code === 'HPE_HEADER_OVERFLOW'
+      ? 'PLT_HEADERS_TOO_LARGE'
+      : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? 'PLT_REQUEST_TIMEOUT'
+        : 'PLT_BAD_REQUEST';
+  if (socket.writable) {
+    const answer = toErrorAnswer(platformError(code, 'the request is not valid HTTP/1.1'), randomUUID());
+    const body = JSON.stringify(answer.body);
+    socket.write(
+      `HTTP/1.1 ${answer.statusCode} ${STATUS_CODES[answer.statusCode] ?? 'Error'}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n` +
+        `Connection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(error);
+}
 
 /** Runs one check with a deadline; resolves to `undefined` on success or a short error class on failure. */
 async function runCheck(
@@ -138,12 +209,22 @@ export async function buildServiceApp(options: ServiceAppOptions): Promise<Fasti
     schemaController: { compilersFactory: { buildValidator: buildRouteValidator as never } },
     trustProxy: options.trustProxy ?? false,
     return503OnClosing: true,
+    // Longer than any id a route's schema allows (their maxLength decides), short enough to bound the router.
+    routerOptions: { maxParamLength: 256 },
+    // A URL the router cannot decode (`%ZZ`, overlong UTF-8) or a parameter past maxParamLength answers in the
+    // common error body with a catalogued code, not fastify's own body.
+    frameworkErrors: (error, request, reply) => {
+      const code = error.code === 'FST_ERR_MAX_PARAM_LENGTH' ? 'PLT_URL_TOO_LONG' : 'PLT_BAD_REQUEST';
+      errorHandler(platformError(code, error.message), request, reply);
+    },
+    clientErrorHandler,
   };
   if (options.https) fastifyOptions.https = options.https;
   const app = fastify(fastifyOptions) as unknown as FastifyInstance;
 
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler(notFoundHandler);
+  installJsonBodyParser(app);
   app.addSchema(ERROR_BODY_SCHEMA);
   // While the app closes, answers in flight tell the client to drop the connection: a keep-alive
   // connection left open would hold app.close() (and the shutdown) until its idle timeout.
@@ -158,6 +239,21 @@ export async function buildServiceApp(options: ServiceAppOptions): Promise<Fasti
 
   // Auth first: its onRoute check must see every route registered after it.
   installAuth(app, options.auth);
+  const routeTable: DeclaredRoute[] = [];
+  app.decorate('routeTable', routeTable);
+  app.addHook('onRoute', (route) => {
+    const config = (route.config ?? {}) as { roles?: readonly Role[]; public?: boolean };
+    for (const method of [route.method].flat()) {
+      routeTable.push(
+        Object.freeze({
+          method: String(method),
+          url: route.url,
+          public: config.public === true,
+          roles: Object.freeze(config.public === true ? [] : [...(config.roles ?? [])]),
+        }),
+      );
+    }
+  });
 
   const registry = new Registry();
   registry.setDefaultLabels({ service: options.service });
@@ -196,10 +292,19 @@ export async function buildServiceApp(options: ServiceAppOptions): Promise<Fasti
     },
   });
 
+  const perIdentity = options.rateLimit?.perIdentity;
   await app.register(fastifyRateLimit, {
-    global: options.rateLimit?.global ?? false,
-    max: options.rateLimit?.max ?? 100,
-    timeWindow: options.rateLimit?.timeWindow ?? 60_000,
+    global: (options.rateLimit?.global ?? false) || perIdentity !== undefined,
+    ...(perIdentity
+      ? {
+          max: (request: FastifyRequest) =>
+            request.identity && MACHINE_ROLES.has(request.identity.role) ? perIdentity.machineMax : perIdentity.max,
+          timeWindow: perIdentity.timeWindowMs,
+          // Public routes (health, readiness, OpenAPI) carry no identity and are never limited: an
+          // orchestrator's probes must not be refused because someone floods from the same address.
+          allowList: (request: FastifyRequest) => request.identity === null,
+        }
+      : { max: options.rateLimit?.max ?? 100, timeWindow: options.rateLimit?.timeWindow ?? 60_000 }),
     keyGenerator: (request) => (request.identity ? `id:${request.identity.id}` : `ip:${request.ip}`),
     errorResponseBuilder: (_request, context) =>
       platformError('PLT_RATE_LIMITED', `rate limit exceeded, retry in ${context.after}`),

@@ -109,6 +109,35 @@ export interface StatusPayload {
   diff?: RequisiteDiff[];
 }
 
+/**
+ * The state of the exchange with the Bank of Russia as transport holds it (802-П п. 19): `running`;
+ * `suspending` (transport stopped every delivery for an incident; the Bank of Russia has not yet confirmed
+ * the suspension); `suspended` (confirmed); `resuming` (the cancellation request is on its way; still
+ * nothing is delivered until the Bank of Russia answers).
+ */
+export const EXCHANGE_STATES = Object.freeze(['running', 'suspending', 'suspended', 'resuming'] as const);
+
+/** One exchange state. */
+export type ExchangeState = (typeof EXCHANGE_STATES)[number];
+
+/**
+ * transport → control (t2c) → formation (c2f): the exchange state changed (802-П п. 19). Control passes it
+ * on unchanged but for its message id; formation refuses new orders while it is not `running`.
+ */
+export interface ExchangeStatePayload {
+  type: 'exchange.state';
+  version: 1;
+  /** `<queue>-exchange-<seq>`: one message per change. */
+  messageId: string;
+  /** Grows with every change: queues do not keep order, so a consumer keeps the highest it has seen. */
+  seq: number;
+  state: ExchangeState;
+  /** The incident that stopped the exchange (absent once it runs again without one). */
+  incidentId?: string;
+  /** ISO 8601: when the state took effect. */
+  at: string;
+}
+
 const ED_REF_SCHEMA = {
   type: 'object',
   additionalProperties: false,
@@ -189,6 +218,20 @@ export const BOUNDARY_SCHEMAS = Object.freeze({
       },
     },
   },
+  exchange: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['type', 'version', 'messageId', 'seq', 'state', 'at'],
+    properties: {
+      type: { const: 'exchange.state' },
+      version: { const: 1 },
+      messageId: ID,
+      seq: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+      state: { enum: [...EXCHANGE_STATES] },
+      incidentId: ID,
+      at: TIME,
+    },
+  },
 } as const);
 
 const ajv = createAjv({ coerceTypes: false });
@@ -196,12 +239,14 @@ const validators = {
   f2c: ajv.compile(BOUNDARY_SCHEMAS.f2c),
   c2t: ajv.compile(BOUNDARY_SCHEMAS.c2t),
   status: ajv.compile(BOUNDARY_SCHEMAS.status),
+  exchange: ajv.compile(BOUNDARY_SCHEMAS.exchange),
 };
 
 interface PayloadOf {
   f2c: F2cPayload;
   c2t: C2tPayload;
   status: StatusPayload;
+  exchange: ExchangeStatePayload;
 }
 
 /**
@@ -217,6 +262,11 @@ export function parseBoundaryPayload<K extends keyof PayloadOf>(kind: K, value: 
     message: `the ${kind} payload does not match the boundary contract`,
     errors: ajvFieldErrors(validate.errors, 'payload'),
   };
+}
+
+/** True when a job on t2c or c2f claims to be an exchange-state message (then parse it as `exchange`). */
+export function isExchangeStateJob(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && (value as { type?: unknown }).type === 'exchange.state';
 }
 
 /** Where a refusal of a hand-over can still be sent: its order and ED, when those alone are well-formed. */

@@ -118,10 +118,35 @@ export const PLATFORM_CODES = defineErrorCatalog({
     meaning: 'The body is declared as JSON but is empty or not valid JSON.',
     action: 'Send a valid JSON document.',
   },
+  PLT_BAD_ENCODING: {
+    status: 400,
+    meaning: 'The JSON body is not valid UTF-8 (RFC 8259 §8.1); nothing was read from it.',
+    action: 'Send the body encoded in UTF-8 (a windows-1251 export must be converted first).',
+  },
+  PLT_JSON_TOO_DEEP: {
+    status: 400,
+    meaning: 'The JSON body nests arrays or objects deeper than 64 levels; no TwinContour document needs that.',
+    action: 'Send the document as the OpenAPI schema describes it.',
+  },
   PLT_BAD_REQUEST: {
     status: 400,
     meaning: 'The request is malformed at the HTTP level (for example a wrong Content-Length).',
     action: 'Check the client; the message says what is wrong.',
+  },
+  PLT_URL_TOO_LONG: {
+    status: 414,
+    meaning: 'A path parameter of the URL is longer than 256 characters; no id of the API is.',
+    action: 'Check the URL against the OpenAPI document at /openapi.json.',
+  },
+  PLT_HEADERS_TOO_LARGE: {
+    status: 431,
+    meaning: 'The request headers are larger than the server accepts (16 KiB); the connection is closed.',
+    action: 'Send fewer or shorter headers; a TwinContour request needs a key and a few short headers.',
+  },
+  PLT_REQUEST_TIMEOUT: {
+    status: 408,
+    meaning: 'The request did not arrive whole within the server request timeout; the connection is closed.',
+    action: 'Check the client and the network between it and the service, then send the request again.',
   },
   PLT_UNSUPPORTED_MEDIA_TYPE: {
     status: 415,

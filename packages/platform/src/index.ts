@@ -1,7 +1,9 @@
 // Public API of @twincontour/platform. Named exports only; importing this module has no side effects.
 export {
   buildServiceApp,
+  type DeclaredRoute,
   ERROR_BODY_SCHEMA,
+  type RateLimitSettings,
   type ReadinessCheck,
   type ServiceAppOptions,
 } from './app.js';
@@ -74,6 +76,7 @@ export {
   platformError,
   toErrorAnswer,
 } from './errors.js';
+export { installJsonBodyParser, jsonNestingDepth, MAX_JSON_DEPTH } from './json-body.js';
 export { createLogger, type LoggerOptions, REDACT_PATHS, REDACTED, SECRET_FIELD_NAMES } from './logger.js';
 export * from './loop.js';
 export {
@@ -118,7 +121,7 @@ export {
 } from './queue.js';
 export { type Failure, type FieldError, fail, ok, type Result } from './result.js';
 export { type CloseStep, type RunningService, type RunServiceOptions, runService } from './run-service.js';
-export { SERVICE_CONFIG_PROPERTIES } from './service-config.js';
+export { SERVICE_CONFIG_PROPERTIES, serviceRateLimit } from './service-config.js';
 export {
   createTestDatabase,
   createTestRedis,

@@ -27,10 +27,28 @@ export function createAjv(options: { coerceTypes: boolean | 'array'; keywords?: 
   };
   const ajv = new Ajv(ajvOptions);
   addFormats(ajv);
+  representableDates(ajv);
   for (const keyword of [...OPENAPI_KEYWORDS, ...(options.keywords ?? [])]) {
     if (!ajv.getKeyword(keyword)) ajv.addKeyword({ keyword });
   }
   return ajv;
+}
+
+/**
+ * Narrows `date` and `date-time` to what JavaScript and PostgreSQL can both hold. RFC 3339 lets through
+ * year 0000 (PostgreSQL has no year zero: "date/time field value out of range") and the leap second
+ * 23:59:60 (`Date.parse` gives NaN); either reached a query and turned a bad filter into a 500.
+ */
+function representableDates(ajv: Ajv): void {
+  for (const name of ['date', 'date-time'] as const) {
+    const rfc = ajv.formats[name] as { validate?: unknown } | undefined;
+    const base = typeof rfc?.validate === 'function' ? (rfc.validate as (value: string) => boolean) : undefined;
+    ajv.addFormat(name, {
+      type: 'string',
+      validate: (value: string) =>
+        (base ? base(value) : true) && Number(value.slice(0, 4)) >= 1 && Number.isFinite(Date.parse(value)),
+    });
+  }
 }
 
 /** Stable field code for each ajv keyword; everything not listed is `PLT_FIELD_INVALID`. */
@@ -168,8 +186,39 @@ export function buildRouteValidator(
     // ajv refuses to compile two schemas with one $id; a shared schema is compiled once and reused.
     if (typeof schema.$id === 'string') {
       const stored = ajv.getSchema(schema.$id);
-      if (stored) return stored;
+      if (stored) return finiteNumbersOnly(stored);
     }
-    return ajv.compile(schema);
+    return finiteNumbersOnly(ajv.compile(schema));
   };
+}
+
+/** Instance paths of the non-finite numbers in validated data (JSON bodies nest at most 64 levels: json-body.ts). */
+function nonFinitePaths(data: unknown, path = '', depth = 0): string[] {
+  if (typeof data === 'number') return Number.isFinite(data) ? [] : [path];
+  if (depth > 64 || data === null || typeof data !== 'object') return [];
+  return Object.entries(data).flatMap(([key, value]) => nonFinitePaths(value, `${path}/${key}`, depth + 1));
+}
+
+/**
+ * ajv coerces the strings of a query, params or headers to numbers, and `1e999` becomes Infinity, which
+ * passes `type: integer` and `maximum` alike (JSON.parse makes Infinity of `1e400` in a body too); the
+ * validator refuses it as the wrong type instead.
+ */
+function finiteNumbersOnly(validate: ValidateFunction): ValidateFunction {
+  const wrapped = ((data: unknown) => {
+    const valid = validate(data);
+    wrapped.errors = validate.errors ?? null;
+    if (!valid) return false;
+    const bad = nonFinitePaths(data);
+    if (bad.length === 0) return true;
+    wrapped.errors = bad.map((instancePath) => ({
+      keyword: 'type',
+      instancePath,
+      schemaPath: '#/type',
+      params: { type: 'number' },
+      message: 'must be a finite number',
+    }));
+    return false;
+  }) as ValidateFunction;
+  return Object.assign(wrapped, { schema: validate.schema, schemaEnv: validate.schemaEnv });
 }
