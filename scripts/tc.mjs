@@ -188,6 +188,14 @@ function runTests(pnpm, extraArgs) {
   return status;
 }
 
+/** Runs one of the suites under test/ that have their own runner (hostile input, faults); returns its status. */
+function runSuite(pnpm, runner, extraArgs) {
+  const [cmd, ...pre] = pnpm;
+  return run(cmd, [...pre, 'exec', 'tsx', runner, ...extraArgs]).status;
+}
+
+const SUITES = { hostile: 'test/hostile/run.ts', faults: 'test/faults/run.ts' };
+
 async function main() {
   const [command = 'help', ...args] = process.argv.slice(2);
   switch (command) {
@@ -197,9 +205,22 @@ async function main() {
       break;
     }
     case 'test': {
+      // Every test: the unit, service and end-to-end tests, then the hostile-input suite, then the fault
+      // suite (each closes with its own summary line). With arguments, only vitest runs, with them.
       const { pnpm, ready } = await ensureAll();
       if (!ready) process.exit(1);
-      process.exit(runTests(pnpm, args));
+      const unit = runTests(pnpm, args);
+      if (args.length > 0) process.exit(unit);
+      const hostile = runSuite(pnpm, SUITES.hostile, []);
+      const faults = runSuite(pnpm, SUITES.faults, []);
+      process.exit(unit || hostile || faults);
+      break;
+    }
+    case 'hostile':
+    case 'faults': {
+      const { pnpm, ready } = await ensureAll();
+      if (!ready) process.exit(1);
+      process.exit(runSuite(pnpm, SUITES[command], args));
       break;
     }
     case 'bench': {
@@ -216,7 +237,7 @@ async function main() {
       break;
     }
     default:
-      process.stdout.write('usage: node scripts/tc.mjs ensure|test|bench|start\n');
+      process.stdout.write('usage: node scripts/tc.mjs ensure|test|hostile|faults|bench|start\n');
       process.exit(command === 'help' ? 0 : 2);
   }
 }
