@@ -2,6 +2,18 @@ export * from './archive/index.js';
 export { type CheckpointFields, checkpointText, verifyCheckpointSignature } from './checkpoint.js';
 export { AUDIT_CODES, type AuditCode, auditError } from './errors.js';
 export {
+  auditCertificate,
+  authFailedEvent,
+  type EventSubject,
+  kaChecks,
+  keyLoadedEvent,
+  type SignatureCheck,
+  type SignatureMade,
+  signatureCheckedEvents,
+  signatureMadeEvents,
+  zkChecks,
+} from './events.js';
+export {
   CSV_COLUMNS,
   csvField,
   csvRecord,

@@ -46,4 +46,34 @@ export const CLI_CODES: Readonly<Record<string, CodeInfo>> = Object.freeze({
     meaning: '`demo` was refused by the gateway before the scenario could run (the answer is printed).',
     action: 'Read the code in the printed answer; docs/errors.md says what to do.',
   },
+  CLI_AUDIT_DB_UNREACHABLE: {
+    meaning:
+      '`audit verify` / `audit trail` cannot read a contour’s database (refused, unknown database, authentication); the others are still read.',
+    action:
+      'Set TWINCONTOUR_AUDIT_DATABASE_URL_<CONTOUR> to a role that may read the audit tables, or start the gateway (npm start).',
+  },
+  CLI_AUDIT_NO_LOG: {
+    meaning: 'The contour’s database has no audit tables: the service never applied the audit migrations.',
+    action: 'Check the URL points at the service’s database; start the service once (it migrates at start).',
+  },
+  CLI_AUDIT_TRAIL_EMPTY: {
+    meaning: '`audit trail` found no event naming the order in any contour read (exit 1).',
+    action:
+      'Check the order id (formation’s id, as the back office got it); events are chained within a second of being recorded.',
+  },
+  CLI_INCIDENT_REFUSED: {
+    meaning:
+      '`incident …` was refused by transport; its stable code (INC_*, AUTH_*, EXCHANGE_SUSPENDED …) is printed (exit 1).',
+    action: 'Read the printed code in services/transport/docs/errors.md; docs/incidents.md is the procedure.',
+  },
+  CLI_INCIDENT_PERSON_REQUIRED: {
+    meaning:
+      '`incident suspend` needs an authorised person and the registry does not have exactly one the server signs for.',
+    action: 'Give --person ID (see `twincontour incident persons`).',
+  },
+  CLI_INCIDENT_NO_RESERVE_COPY: {
+    meaning: '`incident pdf` found no reserve copy of that request: the main channel took it at once (exit 1).',
+    action:
+      'Check the request id in `twincontour incident status`; only requests the main channel did not take have one.',
+  },
 });

@@ -1,3 +1,4 @@
+import { ARCHIVE_CODES, AUDIT_CODES } from '@twincontour/audit';
 import { CRYPTO_CODES } from '@twincontour/crypto';
 import { type CodeInfo, UFEBS_CODES } from '@twincontour/ufebs';
 import { CLI_CODES } from './codes.js';
@@ -14,6 +15,18 @@ export const CATALOGS: readonly { title: string; intro: string; codes: Readonly<
     title: 'Signatures, certificates, keys and encryption (`SIG_*`, `TRUST_*`, `CRL_*`, `KEY_*`, `PKI_*`, `ENC_*`)',
     intro: 'Returned per signer by every signature check (ЗК, КА), by key and certificate handling, and by encryption.',
     codes: CRYPTO_CODES,
+  },
+  {
+    title: 'Audit log (`AUDIT_*`)',
+    intro:
+      'Answered by the security-officer API (`/v1/audit/*`), thrown by `record()` to a calling service, and reported as verification findings by `POST /v1/audit/verify`, `verifyExport` and `twincontour audit verify`.',
+    codes: AUDIT_CODES,
+  },
+  {
+    title: 'Message archive (`ARC_*`)',
+    intro:
+      'Answered by the archive API (`/v1/archive*` on transport) and `twincontour archive verify`; verification findings come inside the result (HTTP 200, CLI exit 1). See packages/audit/docs/archive.md.',
+    codes: ARCHIVE_CODES,
   },
   {
     title: 'Command-line tool (`CLI_*`)',
@@ -40,6 +53,7 @@ export function renderErrorsDoc(): string {
     '- [`CFG_*`, `PLT_*`, `AUTH_*`, `DB_*`, `QUE_*` — configuration, HTTP edge, authentication, migrations, queues](../packages/platform/docs/errors.md)',
     '- [`FRM_*` — formation](../services/formation/docs/errors.md)',
     '- [`CTL_*` — control](../services/control/docs/errors.md)',
+    '- [`AUDIT_*` — audit log, with HTTP statuses](../packages/audit/docs/errors.md)',
     '',
   ];
   for (const catalog of CATALOGS) {

@@ -1,10 +1,12 @@
 export { runScenario, SCENARIOS, type ScenarioResult } from './commands/demo.js';
 export {
+  adminDatabaseUrl,
   DEV_SERVICES,
   type DevCredentials,
   type DevServiceName,
   devIdentities,
   ensureDevCredentials,
+  ensureDevDatabases,
   ensureDevKeyFile,
   serviceEnv,
 } from './dev/environment.js';

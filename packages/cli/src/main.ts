@@ -1,9 +1,12 @@
 import { parseArgs } from 'node:util';
 import type { Command } from './command.js';
+import { archiveCommands } from './commands/archive.js';
+import { auditCommands } from './commands/audit.js';
 import { certCommands } from './commands/cert.js';
 import { demoCommands } from './commands/demo.js';
 import { edCommands } from './commands/ed.js';
 import { envelopeCommands } from './commands/envelope.js';
+import { incidentCommands } from './commands/incident.js';
 import { keysCommands } from './commands/keys.js';
 import { pkiCommands } from './commands/pki.js';
 import { CliError, EXIT_OK, EXIT_UNUSABLE, type Io, processIo } from './io.js';
@@ -16,6 +19,9 @@ export const COMMANDS: readonly Command[] = [
   ...certCommands,
   ...pkiCommands,
   ...demoCommands,
+  ...auditCommands,
+  ...archiveCommands,
+  ...incidentCommands,
 ];
 
 function help(io: Io): void {

@@ -4,9 +4,12 @@ import {
   type IdentityRegistry,
   type Pool,
   type ReadinessCheck,
+  type ServiceAppOptions,
 } from '@twincontour/platform';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import type { IncidentDesk } from './incidents.js';
+import { incidentRoutes } from './routes/incidents/index.js';
 import { receivedRoutes } from './routes/received/index.js';
 
 /** The contour of the simulator's own identities (TWINCONTOUR_IDENTITIES entries use `"contour": "cbr"`). */
@@ -21,7 +24,11 @@ export interface AppDeps {
   readiness?: Readonly<Record<string, ReadinessCheck>>;
   bodyLimit?: number;
   metricsPublic?: boolean;
+  /** Per-identity rate limit of the authenticated routes (main.ts: `serviceRateLimit(config)`); none when absent. */
+  rateLimit?: ServiceAppOptions['rateLimit'];
   onAuthFailure?: (event: AuthFailureEvent) => void;
+  /** The incident desk (802-П п. 19): GET /v1/incidents shows the suspension and the requests, when given. */
+  incidents?: IncidentDesk;
 }
 
 /**
@@ -41,6 +48,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
     ...(deps.readiness ? { readiness: deps.readiness } : {}),
     ...(deps.bodyLimit === undefined ? {} : { bodyLimit: deps.bodyLimit }),
+    ...(deps.rateLimit === undefined ? {} : { rateLimit: deps.rateLimit }),
     metrics: { public: deps.metricsPublic ?? false },
     openapi: {
       description:
@@ -50,5 +58,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     },
   });
   await app.register(receivedRoutes, { pool: deps.pool });
+  if (deps.incidents) await app.register(incidentRoutes, { incidents: deps.incidents });
   return app;
 }

@@ -43,6 +43,24 @@ export const SIMULATOR_CODES = defineErrorCatalog({
     meaning: 'The body is not a CMS EnvelopedData that opens with the cbr key; it is kept, nothing is answered.',
     action: 'Encrypt to the cbr certificate the simulator uses (TWINCONTOUR_PEER_CERT_FILE of transport).',
   },
+  SIM_EXCHANGE_SUSPENDED: {
+    status: 409,
+    meaning:
+      'The exchange with the participant is suspended for an incident (802-П п. 19): no envelope is taken until a cancellation request is accepted.',
+    action: 'Send the cancellation request (POST /v1/exchange/incident, kind resume) once the cause is removed.',
+  },
+  SIM_INCIDENT_BAD_SIGNATURE: {
+    status: 422,
+    meaning:
+      "An incident request's signature does not verify or is not an authorised person's (contour authorised-person, trusted, unrevoked); not taken (802-П п. 19.5).",
+    action: 'Sign the request with the registered key of an authorised person; the signed answer says why.',
+  },
+  SIM_INCIDENT_BAD_DOCUMENT: {
+    status: 422,
+    meaning:
+      'An incident request document is not the request posted (another id or kind), or the person it names is not the one who signed it; not taken.',
+    action: 'Send the document exactly as the authorised person signed it, naming that person.',
+  },
   SIM_INTERNAL: {
     status: 500,
     meaning: 'The simulator failed (its database, its store folder); the log has the details under the request id.',

@@ -16,6 +16,7 @@ import {
 import { buildEd201, buildEd206, isoDate, paymentEds, sealAnswer } from './domain/answers.js';
 import { type Assessment, assessEnvelope, type Checks } from './domain/assess.js';
 import { CTRL_CODES, type CtrlCode } from './domain/ctrl-codes.js';
+import { exchangeSuspended } from './incidents.js';
 
 /** SHA-256, lowercase hex. */
 export function sha256Hex(bytes: Uint8Array): string {
@@ -57,7 +58,9 @@ export interface Delivery {
 /** What became of a delivery. */
 export type IntakeResult =
   | { ok: true; value: { receipt: ReceivedView; retried: boolean } }
-  | { ok: false; code: 'SIM_ENVELOPE_UNREADABLE'; message: string; receipt: ReceivedView };
+  | { ok: false; code: 'SIM_ENVELOPE_UNREADABLE'; message: string; receipt: ReceivedView }
+  // 802-П п. 19: the exchange with the participant is suspended; nothing is taken until a cancellation.
+  | { ok: false; code: 'SIM_EXCHANGE_SUSPENDED'; message: string };
 
 /** The reception of the simulated Bank of Russia. */
 export interface Intake {
@@ -74,6 +77,11 @@ export function createIntake(options: IntakeOptions): Intake {
   const { pool, logger, participant } = options;
   const clock = options.clock ?? (() => new Date());
   const xsd = options.xsd ?? ((ed: Uint8Array) => xsdValidate(ed));
+
+  function suspended(): IntakeResult {
+    logger.warn({ event: 'security', code: 'SIM_EXCHANGE_SUSPENDED' }, 'envelope refused: the exchange is suspended');
+    return { ok: false, code: 'SIM_EXCHANGE_SUSPENDED', message: 'the exchange is suspended (802-П п. 19)' };
+  }
 
   async function refuseUnreadable(id: string, delivery: Delivery, code: string, message: string, now: Date) {
     const path = await options.store.put(id, now, delivery.bytes, 'p7m');
@@ -159,6 +167,7 @@ export function createIntake(options: IntakeOptions): Intake {
 
   return {
     async receive(delivery) {
+      if (await exchangeSuspended(pool, participant)) return suspended();
       const id = randomUUID();
       const now = clock();
       let envelope = delivery.bytes;
@@ -182,6 +191,8 @@ export function createIntake(options: IntakeOptions): Intake {
 
       const outcome = await withTransaction(pool, async (client) => {
         await lockAnswers(client);
+        // Under the lock the incident desk also takes: a suspension cannot slip between check and insert.
+        if (await exchangeSuspended(client, participant)) return undefined;
         // Under the lock: two copies of one delivery arriving together are one delivery.
         if (delivery.ref !== undefined) {
           const retry = await findRetry(client, participant, delivery.ref, envelopeSha256);
@@ -216,6 +227,7 @@ export function createIntake(options: IntakeOptions): Intake {
         return { receipt, retried: false };
       });
 
+      if (!outcome) return suspended();
       const { receipt } = outcome;
       if (!outcome.retried) {
         const fields = { receivedId: id, ed: receipt.ed, ctrlCode: receipt.ctrlCode, sha256: envelopeSha256, path };

@@ -11,6 +11,7 @@ import {
   migrate,
   pgReadiness,
   runService,
+  serviceRateLimit,
 } from '@twincontour/platform';
 import { createEnvelopeStore } from './adapters/files.js';
 import { loadSimulatorKeys, tlsIdentity } from './adapters/keys.js';
@@ -18,6 +19,7 @@ import { createMtlsServer } from './adapters/mtls-server.js';
 import { answersAfter } from './adapters/repository.js';
 import { buildApp } from './app.js';
 import { loadSimulatorConfig } from './config.js';
+import { createIncidentDesk } from './incidents.js';
 import { createIntake, sha256Hex } from './intake.js';
 import { createSimulatorRuntime, type SimulatorRuntime } from './runtime.js';
 
@@ -66,6 +68,15 @@ const intake = createIntake({
   onQueued: () => runtime?.nudge(),
 });
 
+// 802-П п. 19: requests to suspend the exchange and to cancel the suspension, over the mTLS channel.
+const incidents = createIncidentDesk({
+  pool,
+  logger,
+  signer: keys.value.signer,
+  validator: trust,
+  participant: config.TWINCONTOUR_SIM_PARTICIPANT,
+});
+
 const outDir = config.TWINCONTOUR_ARM_OUT_DIR;
 const inDir = config.TWINCONTOUR_ARM_IN_DIR;
 const folderMode = config.TWINCONTOUR_SIM_MODE === 'folder' && outDir !== undefined && inDir !== undefined;
@@ -85,6 +96,8 @@ const app = await buildApp({
   readiness: { postgres: pgReadiness(pool) },
   bodyLimit: config.TWINCONTOUR_HTTP_BODY_LIMIT,
   metricsPublic: config.TWINCONTOUR_METRICS_PUBLIC,
+  rateLimit: serviceRateLimit(config),
+  incidents,
 });
 
 const exchange = folderMode
@@ -98,6 +111,7 @@ const exchange = folderMode
       answersAfter: (after, limit) => answersAfter(pool, config.TWINCONTOUR_SIM_PARTICIPANT, after, limit),
       bodyLimit: config.TWINCONTOUR_HTTP_BODY_LIMIT,
       logger,
+      incidents,
     });
 if (exchange) {
   exchange.listen(config.TWINCONTOUR_SIM_PORT, config.TWINCONTOUR_SIM_HOST);

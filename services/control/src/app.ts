@@ -1,9 +1,11 @@
+import { type AuditLog, authFailedEvent, registerAuditRoutes } from '@twincontour/audit';
 import {
   type AuthFailureEvent,
   buildServiceApp,
   type IdentityRegistry,
   type Pool,
   type ReadinessCheck,
+  type ServiceAppOptions,
 } from '@twincontour/platform';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -20,12 +22,19 @@ export interface AppDeps {
   readiness?: Readonly<Record<string, ReadinessCheck>>;
   bodyLimit?: number;
   metricsPublic?: boolean;
+  /** Per-identity rate limit of the authenticated routes (main.ts: `serviceRateLimit(config)`); none when absent. */
+  rateLimit?: ServiceAppOptions['rateLimit'];
   /** Worker metrics and scrape-time gauges to register on the app's registry. */
   metrics?: ReturnType<typeof createControlMetrics>;
   gauges?: Parameters<typeof registerControlMetrics>[2];
   /** Called after a new primary document committed. */
   onSourceStored?: () => void;
+  /** Also told of every refused request (each is recorded as `auth.failed` in the audit log first). */
   onAuthFailure?: (event: AuthFailureEvent) => void;
+  /** The service's audit log (DESIGN.md, Audit log): refused logins here; read by security officers. */
+  audit: AuditLog;
+  /** TWINCONTOUR_AUDIT_CHECKPOINT_MS, written into audit exports. */
+  auditCheckpointMs?: number;
 }
 
 /**
@@ -40,16 +49,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     auth: {
       contour: 'control',
       registry: deps.identities,
-      onAuthFailure:
-        deps.onAuthFailure ?? ((event) => deps.logger.warn({ event: 'security', auth: event }, 'access refused')),
+      // A refused request is an audit event (issue 6: failed logins), never with the key.
+      onAuthFailure: async (event) => {
+        await deps.audit.record(authFailedEvent(event));
+        if (deps.onAuthFailure) deps.onAuthFailure(event);
+        else deps.logger.warn({ event: 'security', auth: event }, 'access refused');
+      },
     },
     ...(deps.readiness ? { readiness: deps.readiness } : {}),
     ...(deps.bodyLimit === undefined ? {} : { bodyLimit: deps.bodyLimit }),
+    ...(deps.rateLimit === undefined ? {} : { rateLimit: deps.rateLimit }),
     metrics: { public: deps.metricsPublic ?? false },
     openapi: { description: 'TwinContour control contour (802-П прил. 1.4): primary documents and control decisions.' },
   });
   if (deps.metrics) registerControlMetrics(app.metricsRegistry, deps.metrics, deps.gauges ?? {});
   await app.register(sourceDocumentsRoutes, { pool: deps.pool, onStored: deps.onSourceStored });
   await app.register(controlsRoutes, { pool: deps.pool });
+  // GET /v1/audit/events, GET /v1/audit/export, POST /v1/audit/verify: security officers only.
+  registerAuditRoutes(app, {
+    audit: deps.audit,
+    ...(deps.auditCheckpointMs === undefined ? {} : { checkpointIntervalMs: deps.auditCheckpointMs }),
+  });
   return app;
 }

@@ -19,6 +19,7 @@ describe('control configuration', () => {
       TWINCONTOUR_SIG_MODE: 'zk+ka',
       TWINCONTOUR_SOURCE_WAIT_MS: 60_000,
       TWINCONTOUR_DUPLICATE_WINDOW_HOURS: 72,
+      TWINCONTOUR_AUDIT_CHECKPOINT_MS: 60_000,
     });
     expect(parsed.value.TWINCONTOUR_SECURITY_WEBHOOK_URL).toBeUndefined();
   });
@@ -28,6 +29,7 @@ describe('control configuration', () => {
     ['a bad signature mode', { TWINCONTOUR_SIG_MODE: 'zk' }, 'CFG_CONSTRAINT'],
     ['a SigId that is not two digits', { TWINCONTOUR_SIG_ID_CONTROL: '7' }, 'CFG_CONSTRAINT'],
     ['a pull URL that is not http(s)', { TWINCONTOUR_SOURCE_PULL_URL: 'ftp://x' }, 'CFG_CONSTRAINT'],
+    ['an audit checkpoint interval of 0', { TWINCONTOUR_AUDIT_CHECKPOINT_MS: '0' }, 'CFG_CONSTRAINT'],
     [
       'both a PKI dir and key files',
       {

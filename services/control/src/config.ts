@@ -56,6 +56,8 @@ export const CONTROL_CONFIG_SCHEMA = cfg.object({
   TWINCONTOUR_ALERT_RETRY_MAX_MS: cfg.integer({ minimum: 10, maximum: 86_400_000, default: 300_000 }),
   /** f2c jobs processed at once. */
   TWINCONTOUR_F2C_CONCURRENCY: cfg.integer({ minimum: 1, maximum: 64, default: 4 }),
+  /** How often the control key signs the audit chain's head while it moves (checkpoint; issue 6). */
+  TWINCONTOUR_AUDIT_CHECKPOINT_MS: cfg.integer({ minimum: 100, maximum: 86_400_000, default: 60_000 }),
 });
 
 /** The validated, frozen configuration. */

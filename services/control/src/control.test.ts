@@ -1,9 +1,10 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID, X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AUDIT_MIGRATIONS_DIR, type AuditLog, createAuditLog } from '@twincontour/audit';
 import {
   addZk,
   createSoftwareSigner,
@@ -32,7 +33,7 @@ import {
   type TestDatabase,
   type TestRedis,
 } from '@twincontour/platform';
-import { completeInn, type PaymentOrder, uinControlDigit, withAccountKey } from '@twincontour/ufebs';
+import { completeInn, normalizeEd, type PaymentOrder, uinControlDigit, withAccountKey } from '@twincontour/ufebs';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from './app.js';
@@ -54,6 +55,8 @@ let control: Signer;
 let runtime: ControlRuntime;
 let app: FastifyInstance;
 let metrics: ReturnType<typeof createControlMetrics>;
+/** The service's audit log (not started: tests `flush()` it to chain what was recorded). */
+let audit: AuditLog;
 const logLines: Record<string, unknown>[] = [];
 
 // Local stand-ins for the back office (pull) and the security system (webhook).
@@ -149,6 +152,7 @@ beforeAll(async () => {
   for (const [dir, scope] of [
     [PLATFORM_MIGRATIONS_DIR, 'platform'],
     [MIGRATIONS_DIR, 'app'],
+    [AUDIT_MIGRATIONS_DIR, 'audit'],
   ] as const) {
     const migrated = await migrate({ pool: db.pool, dir, scope });
     if (!migrated.ok) throw new Error(JSON.stringify(migrated));
@@ -190,11 +194,20 @@ beforeAll(async () => {
     destination: { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) },
   });
   metrics = createControlMetrics();
+  audit = createAuditLog({
+    pool: db.pool,
+    contour: 'control',
+    service: 'control',
+    signer: control,
+    validator: trust,
+    logger,
+  });
   runtime = createControlRuntime({
     pool: db.pool,
     logger,
     validator: trust,
     signer: control,
+    audit,
     metrics,
     f2cRedis: redis.connection,
     c2tRedis: redis.connection,
@@ -230,6 +243,7 @@ beforeAll(async () => {
     metrics,
     gauges: { queueDepths: () => runtime.queueDepths(), pendingEds: () => runtime.pendingEds() },
     onSourceStored: () => runtime.nudgeSweeper(),
+    audit,
   });
   await app.ready();
   runtime.start();
@@ -238,6 +252,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await runtime?.close();
   await app?.close();
+  await audit?.close();
   await new Promise((resolve) => pullServer?.close(resolve));
   await new Promise((resolve) => webhookServer?.close(resolve));
   trust?.close();
@@ -893,5 +908,173 @@ describe('HTTP API', () => {
       expect.arrayContaining(['/v1/source-documents', '/v1/source-documents/{id}', '/v1/controls/{orderId}']),
     );
     expect(openapi.paths['/v1/source-documents'].post['x-roles']).toEqual(['backoffice']);
+  });
+});
+
+describe('the audit log (issue 6)', () => {
+  /** The chained events of an order, in chain order. */
+  async function trail(orderId: string) {
+    await audit.flush();
+    return (await audit.query({ orderId, limit: 1000 })).events;
+  }
+
+  /** Facts of a certificate computed independently of the crypto package (node's X509Certificate). */
+  function certificateFacts(der: Uint8Array) {
+    return {
+      serial: new X509Certificate(der).serialNumber.toLowerCase().replace(/^0+(?=.)/, ''),
+      thumbprint: createHash('sha256').update(der).digest('hex'),
+    };
+  }
+
+  /** SHA-256 of what a ЗК signs: the ED normalized, its ЗК left out. */
+  function zkDigest(ed: Uint8Array): string {
+    const normalized = normalizeEd(ed);
+    if (!normalized.ok) throw new Error(normalized.code);
+    return createHash('sha256').update(normalized.value).digest('hex');
+  }
+
+  it('records the check of formation’s ЗК, the decision, then control’s ЗК and КА, in the decision’s transaction', async () => {
+    const order = freshOrder();
+    const posted = await postSource(order);
+    const orderId = `audit-${randomUUID()}`;
+    const { payload, edBytes } = await formationPayload(order, { orderId, edNo: nextEdNo(), signer: formation });
+    await sendF2c(payload, payload.messageId);
+    const handOver = await controlled(orderId);
+    const ka = await verifyEnvelope(new Uint8Array(Buffer.from(handOver.envelopeBase64, 'base64')), {
+      validator: trust,
+    });
+    if (!ka.ok) throw new Error(ka.code);
+
+    const events = await trail(orderId);
+    expect(events.map((e) => [e.type, e.result])).toEqual([
+      ['signature.checked', 'pass'],
+      ['control.decision', 'pass'],
+      ['signature.made', 'info'],
+      ['signature.made', 'info'],
+    ]);
+    const [checked, decision, zk, kaMade] = events;
+    const subject = {
+      contour: 'control',
+      service: 'control',
+      actor: 'service:control',
+      orderId,
+      messageId: payload.messageId,
+      ed: payload.ed,
+    };
+    // Formation's ЗК and control's sign the same normalized ED: one digest runs through the trail.
+    const digest = zkDigest(edBytes);
+    expect(zkDigest(ka.file)).toBe(digest);
+    expect(checked).toMatchObject({
+      ...subject,
+      reason: null,
+      digest,
+      certificate: certificateFacts(formation.certificate),
+      details: { signature: 'ЗК', index: 0, expectedContour: 'formation', contour: 'formation' },
+    });
+    expect(decision).toMatchObject({
+      ...subject,
+      reason: null,
+      digest,
+      details: { status: 'controlled', sourceDocumentId: posted.json().id },
+    });
+    expect(zk).toMatchObject({
+      ...subject,
+      digest,
+      certificate: certificateFacts(control.certificate),
+      details: { signature: 'ЗК', sigId: '02' },
+    });
+    // The КА signs the whole file handed to transport.
+    expect(kaMade).toMatchObject({
+      ...subject,
+      digest: createHash('sha256').update(ka.file).digest('hex'),
+      certificate: certificateFacts(control.certificate),
+      details: { signature: 'КА' },
+    });
+    expect(Date.parse(checked!.at)).toBeLessThanOrEqual(Date.parse(decision!.at));
+    expect(Date.parse(decision!.at)).toBeLessThanOrEqual(Date.parse(zk!.at));
+    expect(zk!.at).toBe(kaMade!.at);
+  });
+
+  it('records a failed check with its SIG_* code and the refusal, and no signature', async () => {
+    const order = freshOrder();
+    await postSource(order);
+    const orderId = `audit-tamper-${randomUUID()}`;
+    const { payload } = await formationPayload(order, {
+      orderId,
+      edNo: nextEdNo(),
+      signer: formation,
+      tamper: (xml) => Buffer.from(xml.toString('latin1').replace(`Sum="${order.sum}"`, 'Sum="12500009"'), 'latin1'),
+    });
+    await sendF2c(payload, payload.messageId);
+    await expectRefusal(orderId, 'CTL_SIGNATURE_INVALID');
+    const events = await trail(orderId);
+    expect(events.map((e) => [e.type, e.result, e.reason])).toEqual([
+      ['signature.checked', 'fail', 'SIG_DIGEST_MISMATCH'],
+      ['control.decision', 'fail', 'CTL_SIGNATURE_INVALID'],
+    ]);
+    expect(events[0]?.certificate).toEqual(expect.objectContaining(certificateFacts(formation.certificate)));
+    expect(events[1]?.details).toMatchObject({ status: 'rejected', sigCode: 'SIG_DIGEST_MISMATCH' });
+  });
+
+  it('records a requisite mismatch as a refused decision after a passed check, naming the fields', async () => {
+    const order = freshOrder();
+    const source = structuredClone(order);
+    source.sum = '1';
+    await postSource(source);
+    const orderId = `audit-mm-${randomUUID()}`;
+    const { payload } = await formationPayload(order, { orderId, edNo: nextEdNo(), signer: formation });
+    await sendF2c(payload, payload.messageId);
+    await expectRefusal(orderId, 'CTL_MISMATCH');
+    const events = await trail(orderId);
+    expect(events.map((e) => [e.type, e.result, e.reason])).toEqual([
+      ['signature.checked', 'pass', null],
+      ['control.decision', 'fail', 'CTL_MISMATCH'],
+    ]);
+    expect(events[1]?.details).toMatchObject({ status: 'rejected', diffFields: ['sum'] });
+  });
+
+  it('records the check that let an ED wait, then the check, decision and signatures once its document came', async () => {
+    const order = freshOrder();
+    const orderId = `audit-wait-${randomUUID()}`;
+    const { payload } = await formationPayload(order, { orderId, edNo: nextEdNo(), signer: formation });
+    await sendF2c(payload, payload.messageId);
+    await waitFor(async () => ((await trail(orderId)).length > 0 ? true : undefined));
+    expect((await trail(orderId)).map((e) => e.type)).toEqual(['signature.checked']);
+    await postSource(order);
+    await controlled(orderId);
+    expect((await trail(orderId)).map((e) => e.type)).toEqual([
+      'signature.checked',
+      'signature.checked',
+      'control.decision',
+      'signature.made',
+      'signature.made',
+    ]);
+  });
+
+  it('records refused requests as auth.failed (never the key), serves the log to security officers only, and verifies', async () => {
+    const wrongKey = 'tck_wrong_key_for_audit_0000';
+    const refused = await app.inject({ method: 'GET', url: '/v1/audit/events', headers: { 'x-api-key': wrongKey } });
+    expect(refused.statusCode).toBe(401);
+    const ops = await app.inject({ method: 'GET', url: '/v1/audit/events', headers: { 'x-api-key': keys.ops.key } });
+    expect(ops.statusCode).toBe(403);
+    const officer = await app.inject({
+      method: 'GET',
+      url: '/v1/audit/events?type=auth.failed',
+      headers: { 'x-api-key': keys.security.key },
+    });
+    expect(officer.statusCode).toBe(200);
+    await audit.flush();
+    const failed = (await audit.query({ type: 'auth.failed', limit: 1000 })).events.slice(-2);
+    expect(failed).toMatchObject([
+      { actor: 'anonymous', result: 'fail', reason: 'AUTH_INVALID', details: { route: '/v1/audit/events' } },
+      { actor: 'ops-1', result: 'fail', reason: 'AUTH_FORBIDDEN', details: { identityRole: 'ops' } },
+    ]);
+    expect(JSON.stringify(failed)).not.toContain(wrongKey);
+    expect(JSON.stringify(failed)).not.toContain(keys.ops.key);
+
+    expect(await audit.checkpoint()).toBeDefined();
+    const verified = await audit.verify();
+    expect(verified.problems).toEqual([]);
+    expect(verified.ok).toBe(true);
   });
 });

@@ -1,7 +1,8 @@
 // The only module of the control service with side effects (STYLE.md, "A service"):
 // configuration → logger → PostgreSQL and migrations → keys and trust store → app → workers → listen.
 import { fileURLToPath } from 'node:url';
-import { loadSigner, loadTrustStore, type SignerSource } from '@twincontour/crypto';
+import { AUDIT_MIGRATIONS_DIR, createAuditLog, keyLoadedEvent } from '@twincontour/audit';
+import { describeCertificate, loadSigner, loadTrustStore, type SignerSource } from '@twincontour/crypto';
 import {
   createIdentityRegistry,
   createLogger,
@@ -13,6 +14,7 @@ import {
   redisConnectionFromUrl,
   redisReadiness,
   runService,
+  serviceRateLimit,
 } from '@twincontour/platform';
 import { Redis } from 'ioredis';
 import { buildApp } from './app.js';
@@ -32,6 +34,7 @@ const pool = createPool({ connectionString: config.TWINCONTOUR_DATABASE_URL, app
 for (const [dir, scope] of [
   [PLATFORM_MIGRATIONS_DIR, 'platform'],
   [MIGRATIONS_DIR, 'app'],
+  [AUDIT_MIGRATIONS_DIR, 'audit'],
 ] as const) {
   const migrated = await migrate({ pool, dir, scope, logger });
   if (!migrated.ok) throw new Error(`${migrated.code}: ${JSON.stringify(migrated.errors ?? migrated.message)}`);
@@ -52,11 +55,35 @@ const trust = await loadTrustStore(config.TWINCONTOUR_TRUST_DIR ?? pkiDir ?? '')
 if (!trust.ok) throw new Error(`CTL_KEYS_UNAVAILABLE: ${trust.code}: ${trust.message}`);
 await trust.value.start();
 
+// The audit log (issue 6): chained and checkpointed with the control key; the key loaded is its first
+// event of this run, with the trust store's verdict on the certificate.
+const audit = createAuditLog({
+  pool,
+  contour: 'control',
+  service: 'control',
+  signer: signer.value,
+  validator: trust.value,
+  logger,
+  checkpointIntervalMs: config.TWINCONTOUR_AUDIT_CHECKPOINT_MS,
+});
+const certificate = describeCertificate(signer.value.certificate);
+if (!certificate.ok) throw new Error(`CTL_KEYS_UNAVAILABLE: ${certificate.code}: ${certificate.message}`);
+const own = trust.value.check(signer.value.certificate, { expectedContour: 'control', usage: 'signing' });
+await audit.record(
+  keyLoadedEvent('control', certificate.value, own.ok ? { ok: true } : { ok: false, code: own.code }, {
+    contour: 'control',
+    algorithm: signer.value.algorithm,
+  }),
+);
+audit.start();
+
 // One ioredis connection per boundary for the readiness probes (BullMQ opens its own from the same options).
 const f2cRedis = redisConnectionFromUrl(config.TWINCONTOUR_F2C_REDIS_URL);
 const c2tRedis = redisConnectionFromUrl(config.TWINCONTOUR_C2T_REDIS_URL);
 const f2cProbe = new Redis({ ...f2cRedis, lazyConnect: true, maxRetriesPerRequest: 1 });
 const c2tProbe = new Redis({ ...c2tRedis, lazyConnect: true, maxRetriesPerRequest: 1 });
+// A Redis restart is reported by /ready; without a listener ioredis prints every failed reconnect to stderr.
+for (const probe of [f2cProbe, c2tProbe]) probe.on('error', () => {});
 
 const metrics = createControlMetrics();
 const runtime = createControlRuntime({
@@ -64,6 +91,7 @@ const runtime = createControlRuntime({
   logger,
   validator: trust.value,
   signer: signer.value,
+  audit,
   metrics,
   f2cRedis,
   c2tRedis,
@@ -93,6 +121,7 @@ const app = await buildApp({
   },
   bodyLimit: config.TWINCONTOUR_HTTP_BODY_LIMIT,
   metricsPublic: config.TWINCONTOUR_METRICS_PUBLIC,
+  rateLimit: serviceRateLimit(config),
   metrics,
   gauges: {
     queueDepths: () => runtime.queueDepths(),
@@ -106,6 +135,8 @@ const app = await buildApp({
       ),
   },
   onSourceStored: () => runtime.nudgeSweeper(),
+  audit,
+  auditCheckpointMs: config.TWINCONTOUR_AUDIT_CHECKPOINT_MS,
 });
 
 runtime.start();
@@ -118,6 +149,8 @@ await runService({
     { name: 'workers, relays and loops', close: () => runtime.close() },
     { name: 'redis probes', close: () => Promise.all([f2cProbe.quit(), c2tProbe.quit()]) },
     { name: 'trust store', close: () => trust.value.close() },
+    // Chains what is left and signs the head: after everything that records, before the pool.
+    { name: 'audit log', close: () => audit.close() },
     { name: 'postgres', close: () => pool.end() },
   ],
 });

@@ -1,3 +1,4 @@
+import type { AuditLog } from '@twincontour/audit';
 import type { CertificateValidator, Signer } from '@twincontour/crypto';
 import {
   createLoop,
@@ -26,6 +27,8 @@ export interface ControlRuntimeOptions {
   logger: Logger;
   validator: CertificateValidator;
   signer: Signer;
+  /** The service's audit log (checks, decisions, signatures). */
+  audit: AuditLog;
   metrics: ReturnType<typeof createControlMetrics>;
   /** The formation↔control Redis (f2c, c2f) and the control↔transport Redis (c2t, t2c). */
   f2cRedis: RedisConnection;
@@ -111,6 +114,7 @@ export function createControlRuntime(options: ControlRuntimeOptions): ControlRun
     logger,
     metrics: options.metrics,
     onAlert: () => alertDelivery?.nudge(),
+    audit: options.audit,
   });
 
   const t2c = createT2cHandler({ pool, logger });

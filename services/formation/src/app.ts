@@ -1,3 +1,4 @@
+import { type AuditLog, authFailedEvent, registerAuditRoutes } from '@twincontour/audit';
 import type { CertificateValidator, Signer } from '@twincontour/crypto';
 import {
   type AuthFailureEvent,
@@ -6,9 +7,12 @@ import {
   type Pool,
   pgReadiness,
   redisReadiness,
+  type ServiceAppOptions,
 } from '@twincontour/platform';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { createBacklog, registerBacklogMetrics } from './adapters/backlog.js';
+import { createExchangeGate } from './adapters/exchange-state.js';
 import { type FormationMetrics, registerFormationMetrics } from './adapters/metrics.js';
 import { type BoundaryQueues, depthSources } from './adapters/queues.js';
 import { paymentOrderRoutes } from './routes/payment-orders/index.js';
@@ -39,10 +43,22 @@ export interface FormationDeps {
   webhookKey: Uint8Array;
   bodyLimit?: number;
   metricsPublic?: boolean;
+  /** Per-identity rate limit of the authenticated routes (main.ts: `serviceRateLimit(config)`); none when absent. */
+  rateLimit?: ServiceAppOptions['rateLimit'];
+  /**
+   * Backpressure (TWINCONTOUR_BACKLOG_LIMIT, TWINCONTOUR_BACKLOG_RETRY_AFTER_S): orders in flight from which a
+   * new order is answered 503 FRM_BACKPRESSURE; default 10 000 and 30 s. `refreshMs` (default 1000) bounds how
+   * often the count is read.
+   */
+  backlog?: { limit: number; retryAfterSeconds: number; refreshMs?: number };
   /** Default `() => new Date()`. */
   clock?: () => Date;
-  /** Refused requests, for the audit log (default: the platform's warn log line only). */
+  /** Also told of every refused request (each is recorded as `auth.failed` in the audit log first). */
   onAuthFailure?: (event: AuthFailureEvent) => void | Promise<void>;
+  /** The service's audit log (DESIGN.md, Audit log): ЗК made, refused logins; read by security officers. */
+  audit: AuditLog;
+  /** TWINCONTOUR_AUDIT_CHECKPOINT_MS, written into audit exports. */
+  auditCheckpointMs?: number;
 }
 
 /**
@@ -58,7 +74,11 @@ export async function buildApp(deps: FormationDeps): Promise<FastifyInstance> {
     auth: {
       contour: 'formation',
       registry: deps.registry,
-      ...(deps.onAuthFailure ? { onAuthFailure: deps.onAuthFailure } : {}),
+      // A refused request is an audit event (issue 6: failed logins), never with the key.
+      onAuthFailure: async (event) => {
+        await deps.audit.record(authFailedEvent(event));
+        await deps.onAuthFailure?.(event);
+      },
     },
     readiness: {
       postgres: pgReadiness(deps.pool),
@@ -74,6 +94,7 @@ export async function buildApp(deps: FormationDeps): Promise<FastifyInstance> {
       },
     },
     ...(deps.bodyLimit === undefined ? {} : { bodyLimit: deps.bodyLimit }),
+    ...(deps.rateLimit === undefined ? {} : { rateLimit: deps.rateLimit }),
     metrics: { public: deps.metricsPublic ?? false },
     openapi: {
       version: '0.1.0',
@@ -84,6 +105,14 @@ export async function buildApp(deps: FormationDeps): Promise<FastifyInstance> {
   });
   const metrics = registerFormationMetrics(app, depthSources(deps.queues, deps.pool));
   app.decorate('formationMetrics', metrics);
+  const backlog = createBacklog({
+    db: deps.pool,
+    limit: deps.backlog?.limit ?? 10_000,
+    ...(deps.backlog?.refreshMs === undefined ? {} : { refreshMs: deps.backlog.refreshMs }),
+  });
+  registerBacklogMetrics(app.metricsRegistry, backlog, (error) =>
+    app.log.warn({ err: error }, 'metrics collection failed'),
+  );
   await app.register(paymentOrderRoutes, {
     pool: deps.pool,
     signer: deps.signer,
@@ -92,7 +121,16 @@ export async function buildApp(deps: FormationDeps): Promise<FastifyInstance> {
     ...(deps.sigId === undefined ? {} : { sigId: deps.sigId }),
     metrics,
     clock: deps.clock ?? (() => new Date()),
+    audit: deps.audit,
+    backlog,
+    retryAfterSeconds: deps.backlog?.retryAfterSeconds ?? 30,
+    exchange: createExchangeGate(deps.pool),
   });
   await app.register(webhookRoutes, { pool: deps.pool, webhookKey: deps.webhookKey });
+  // GET /v1/audit/events, GET /v1/audit/export, POST /v1/audit/verify: security officers only.
+  registerAuditRoutes(app, {
+    audit: deps.audit,
+    ...(deps.auditCheckpointMs === undefined ? {} : { checkpointIntervalMs: deps.auditCheckpointMs }),
+  });
   return app;
 }

@@ -15,6 +15,7 @@ describe('formation configuration', () => {
     expect(config.TWINCONTOUR_QUEUE_PREFIX).toBe('tc');
     expect(config.TWINCONTOUR_ED_AUTHOR).toBe('4525545000');
     expect(config.TWINCONTOUR_SIG_ID_FORMATION).toBeUndefined();
+    expect(config.TWINCONTOUR_AUDIT_CHECKPOINT_MS).toBe(60_000);
     const keys = keySettings(config);
     expect(keys).toEqual({ ok: true, value: { signer: { pkiDir: '/pki' }, trustDir: '/pki' } });
   });
@@ -67,6 +68,7 @@ describe('formation configuration', () => {
     ['TWINCONTOUR_WEBHOOK_KEY', Buffer.alloc(16, 7).toString('base64'), 'CFG_CONSTRAINT'],
     ['TWINCONTOUR_WEBHOOK_KEY', 'not base64 of thirty-two bytes, clearly!!!!', 'CFG_CONSTRAINT'],
     ['TWINCONTOUR_WEBHOOK_TIMEOUT_MS', '50', 'CFG_CONSTRAINT'],
+    ['TWINCONTOUR_AUDIT_CHECKPOINT_MS', '0', 'CFG_CONSTRAINT'],
   ])('refuses %s=%s (%s)', (name, value, code) => {
     const result = parseConfig(FORMATION_CONFIG_SCHEMA, { ...BASE, TWINCONTOUR_PKI_DIR: '/pki', [name]: value });
     expect(result.ok).toBe(false);

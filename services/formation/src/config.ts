@@ -57,6 +57,17 @@ export const FORMATION_CONFIG_SCHEMA = cfg.object({
   TWINCONTOUR_WEBHOOK_BACKOFF_MAX_MS: cfg.integer({ minimum: 1, maximum: 86_400_000, default: 600_000 }),
   /** Deliveries posted at once by one process. */
   TWINCONTOUR_WEBHOOK_CONCURRENCY: cfg.integer({ minimum: 1, maximum: 100, default: 8 }),
+  /** How often the formation key signs the audit chain's head while it moves (checkpoint; issue 6). */
+  TWINCONTOUR_AUDIT_CHECKPOINT_MS: cfg.integer({ minimum: 100, maximum: 86_400_000, default: 60_000 }),
+  /**
+   * Backpressure: orders accepted but not yet at the Bank of Russia (stages accepted … signed-by-control)
+   * from which POST /v1/payment-orders answers 503 FRM_BACKPRESSURE with Retry-After. It grows when control,
+   * transport or the Bank of Russia channel is down; 10 000 is about twenty minutes of a large bank's
+   * average volume, so a short outage never refuses an order and a long one cannot pile up without bound.
+   */
+  TWINCONTOUR_BACKLOG_LIMIT: cfg.integer({ minimum: 1, maximum: 10_000_000, default: 10_000 }),
+  /** Retry-After (seconds) of a FRM_BACKPRESSURE answer. */
+  TWINCONTOUR_BACKLOG_RETRY_AFTER_S: cfg.integer({ minimum: 1, maximum: 3600, default: 30 }),
 });
 
 /** The validated, frozen configuration of the formation service. */

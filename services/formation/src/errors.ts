@@ -42,6 +42,20 @@ export const FORMATION_CODES = defineErrorCatalog({
     meaning: 'All 999999999 EDNo of this EDAuthor and operating date are used.',
     action: 'Post again on the next operating date; investigate the volume.',
   },
+  FRM_BACKPRESSURE: {
+    status: 503,
+    meaning:
+      'Too many accepted orders have not reached the Bank of Russia yet (control, transport or the channel is down or slow); the order was not stored.',
+    action:
+      'Post the same order again (same Idempotency-Key) after Retry-After seconds; operators: see formation_backlog_orders and which contour is down.',
+  },
+  EXCHANGE_SUSPENDED: {
+    status: 503,
+    meaning:
+      'The exchange with the Bank of Russia is suspended for an information-security incident (802-П п. 19); no new order is accepted, nothing was stored.',
+    action:
+      'Post the order again after Retry-After once the exchange runs again (operators: `twincontour incident status`); orders annulled by the suspension must be sent as new orders.',
+  },
   FRM_SIGNER_UNUSABLE: {
     status: 503,
     meaning:

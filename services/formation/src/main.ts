@@ -1,8 +1,9 @@
 // The only file of the service with side effects (STYLE.md, "A service"): configuration → logger →
 // pool → migrations → trust store + signer → app → relay + worker + webhook dispatcher → listen;
 // SIGTERM closes them in turn.
-import { loadSigner, loadTrustStore } from '@twincontour/crypto';
-import { createIdentityRegistry, createLogger, createPool, runService } from '@twincontour/platform';
+import { createAuditLog, keyLoadedEvent } from '@twincontour/audit';
+import { describeCertificate, loadSigner, loadTrustStore } from '@twincontour/crypto';
+import { createIdentityRegistry, createLogger, createPool, runService, serviceRateLimit } from '@twincontour/platform';
 import { migrateFormation } from './adapters/migrations.js';
 import { openBoundaryQueues } from './adapters/queues.js';
 import { createF2cRelay } from './adapters/relay.js';
@@ -35,7 +36,28 @@ const signer = await loadSigner('formation', keys.value.signer);
 if (!signer.ok) abort(signer.code, 'formation key unusable', signer.message);
 // 802-П прил. 1.1: formation signs only with a formation-contour certificate the trust store accepts.
 const own = trustStore.value.check(signer.value.certificate, { expectedContour: 'formation', usage: 'signing' });
+
+// The audit log (issue 6): chained and checkpointed with the formation key. The key loaded is its first
+// event of this run, recorded even when the certificate is refused (then the service stops).
+const audit = createAuditLog({
+  pool,
+  contour: 'formation',
+  service: 'formation',
+  signer: signer.value,
+  validator: trustStore.value,
+  logger,
+  checkpointIntervalMs: config.TWINCONTOUR_AUDIT_CHECKPOINT_MS,
+});
+const certificate = describeCertificate(signer.value.certificate);
+if (!certificate.ok) abort(certificate.code, 'the formation certificate is unreadable', certificate.message);
+await audit.record(
+  keyLoadedEvent('formation', certificate.value, own.ok ? { ok: true } : { ok: false, code: own.code }, {
+    contour: 'formation',
+    algorithm: signer.value.algorithm,
+  }),
+);
 if (!own.ok) abort('FRM_SIGNER_UNUSABLE', 'the formation certificate is not usable', own.code);
+audit.start();
 
 const sealingKey = webhookKey(config);
 const queues = openBoundaryQueues(config.TWINCONTOUR_F2C_REDIS_URL, config.TWINCONTOUR_QUEUE_PREFIX);
@@ -48,9 +70,13 @@ const app = await buildApp({
   queues,
   edAuthor: config.TWINCONTOUR_ED_AUTHOR,
   ...(config.TWINCONTOUR_SIG_ID_FORMATION === undefined ? {} : { sigId: config.TWINCONTOUR_SIG_ID_FORMATION }),
+  audit,
+  auditCheckpointMs: config.TWINCONTOUR_AUDIT_CHECKPOINT_MS,
   webhookKey: sealingKey,
   bodyLimit: config.TWINCONTOUR_HTTP_BODY_LIMIT,
   metricsPublic: config.TWINCONTOUR_METRICS_PUBLIC,
+  rateLimit: serviceRateLimit(config),
+  backlog: { limit: config.TWINCONTOUR_BACKLOG_LIMIT, retryAfterSeconds: config.TWINCONTOUR_BACKLOG_RETRY_AFTER_S },
 });
 
 const relay = createF2cRelay({
@@ -94,6 +120,8 @@ await runService({
     { name: 'webhook dispatcher', close: () => dispatcher.stop() },
     { name: 'queues', close: () => queues.close() },
     { name: 'trust store', close: () => trustStore.value.close() },
+    // Chains what is left and signs the head: after everything that records, before the pool.
+    { name: 'audit log', close: () => audit.close() },
     { name: 'postgres', close: () => pool.end() },
   ],
 });

@@ -20,6 +20,8 @@ describe('transport configuration', () => {
       TWINCONTOUR_ARM_POLL_MS: 1000,
       TWINCONTOUR_ANSWER_POLL_MS: 2000,
       TWINCONTOUR_CBR_ACCEPT_CODES: '0000',
+      TWINCONTOUR_ARCHIVE_RETAIN_YEARS: 5,
+      TWINCONTOUR_AUDIT_CHECKPOINT_MS: 60_000,
     });
     expect(parsed.value.TWINCONTOUR_PEER_URL).toBeUndefined();
     expect([...acceptCodes(parsed.value)]).toEqual(['0000']);
@@ -30,6 +32,8 @@ describe('transport configuration', () => {
     ['an unknown channel', { TWINCONTOUR_DELIVERY: 'smtp' }, 'CFG_CONSTRAINT'],
     ['a plain-http peer', { TWINCONTOUR_PEER_URL: 'http://127.0.0.1:8444' }, 'CFG_CONSTRAINT'],
     ['accept codes that are not 4 digits', { TWINCONTOUR_CBR_ACCEPT_CODES: '0,12' }, 'CFG_CONSTRAINT'],
+    ['an archive kept under five years (802-П п. 11)', { TWINCONTOUR_ARCHIVE_RETAIN_YEARS: '4' }, 'CFG_CONSTRAINT'],
+    ['an audit checkpoint interval of 0', { TWINCONTOUR_AUDIT_CHECKPOINT_MS: '0' }, 'CFG_CONSTRAINT'],
     ['arm-kbr without its folders', { TWINCONTOUR_DELIVERY: 'arm-kbr' }, 'CFG_CONSTRAINT'],
     [
       'arm-kbr with one folder for both directions',

@@ -57,6 +57,29 @@ export const TRANSPORT_CONFIG_SCHEMA = cfg.object({
   TWINCONTOUR_CBR_ACCEPT_CODES: cfg.string({ default: '0000', pattern: '^[0-9]{4}(,[0-9]{4})*$' }),
   /** c2t jobs processed at once. */
   TWINCONTOUR_C2T_CONCURRENCY: cfg.integer({ minimum: 1, maximum: 64, default: 4 }),
+  /** 802-П п. 11: years each archived message is kept (deletion refused before); never under five. */
+  TWINCONTOUR_ARCHIVE_RETAIN_YEARS: cfg.integer({ minimum: 5, maximum: 100, default: 5 }),
+  /** How often the transport key signs the audit chain's head while it moves (checkpoint; issue 6). */
+  TWINCONTOUR_AUDIT_CHECKPOINT_MS: cfg.integer({ minimum: 100, maximum: 86_400_000, default: 60_000 }),
+  /** 802-П п. 19: the participant as named in incident requests (the development bank by default). */
+  TWINCONTOUR_PARTICIPANT_NAME: cfg.string({ minLength: 1, maxLength: 300, default: 'TwinContour development bank' }),
+  /** The participant's BIC (9 digits), written in incident requests. */
+  TWINCONTOUR_PARTICIPANT_BIC: cfg.string({ pattern: '^[0-9]{9}$', default: '044525545' }),
+  /** The participant's УИС (10 digits, the EDAuthor), written in incident requests. */
+  TWINCONTOUR_PARTICIPANT_UIC: cfg.string({ pattern: '^[0-9]{10}$', default: '4525545000' }),
+  /**
+   * Keys of authorised persons for signing incident requests on the server: a JSON file mapping person id
+   * to `{ "keyFile", "passphraseFile" }`, or a folder with `<person id>/key.pem` and `<person id>/key.pass`.
+   * Without it, requests come signed by the person (base64 CMS in the API).
+   */
+  TWINCONTOUR_AUTHORISED_PERSON_KEYS: cfg.optional(cfg.string(PATH)),
+  /**
+   * Development only: a PKI made by `pki dev-init`; its `authorised-person` identity is registered at start
+   * as person `dev-authorised-person` and its key signs that person's requests.
+   */
+  TWINCONTOUR_DEV_AUTHORISED_PERSON: cfg.optional(cfg.string(PATH)),
+  /** How often requests the main channel did not take are sent again (802-П п. 19.1). */
+  TWINCONTOUR_INCIDENT_RETRY_MS: cfg.integer({ minimum: 50, maximum: 3_600_000, default: 30_000 }),
 });
 
 /** The validated, frozen configuration. */

@@ -103,6 +103,82 @@ export const TRANSPORT_CODES = defineErrorCatalog({
       'The transport key, its certificate, the peer certificate or CA, or the trust store could not be loaded at start-up.',
     action: 'Check TWINCONTOUR_PKI_DIR or the key files, TWINCONTOUR_PEER_* files and TWINCONTOUR_TRUST_DIR.',
   },
+
+  // Incident suspension (802-П п. 19–19.5): the incident API, the authorised-person registry, the requests.
+  EXCHANGE_SUSPENDED: {
+    status: 503,
+    meaning:
+      'The exchange with the Bank of Russia is suspended for an incident (802-П п. 19); as the `code` of an `annulled` status: the message was not delivered and never will be.',
+    action:
+      'Back office: send a new order once the exchange runs again (GET /v1/incidents, `twincontour incident status`).',
+  },
+  INC_PERSON_UNKNOWN: {
+    status: 422,
+    meaning: 'The request names no active authorised person of the registry (802-П п. 19.3).',
+    action: 'Name a registered person (GET /v1/incidents/persons); register one first with POST /v1/incidents/persons.',
+  },
+  INC_PERSON_NOT_FOUND: {
+    status: 404,
+    meaning: 'The registry has no authorised person with this id.',
+    action: 'List the registry with GET /v1/incidents/persons.',
+  },
+  INC_PERSON_EXISTS: {
+    status: 409,
+    meaning: 'An authorised person with this id, or an active one with this certificate, is already registered.',
+    action: 'Change the existing entry with PUT /v1/incidents/persons/:id, or choose another id.',
+  },
+  INC_PERSON_CERT_INVALID: {
+    status: 422,
+    meaning:
+      'The certificate is not a valid, trusted, unrevoked signing certificate of contour authorised-person; `message` has the SIG_* code.',
+    action: 'Issue the person a certificate of the authorised-person contour from the trusted CA and register it.',
+  },
+  INC_PERSON_KEY_UNAVAILABLE: {
+    status: 422,
+    meaning: 'No request signed by the person was given, and the server holds no key for the person.',
+    action:
+      'Have the person sign the request (POST /v1/incidents/requests/draft, then post documentBase64 and signatureBase64), or configure TWINCONTOUR_AUTHORISED_PERSON_KEYS.',
+  },
+  INC_BAD_SIGNATURE: {
+    status: 422,
+    meaning:
+      "The request's signature does not verify, or was not made with the registered certificate of the person it names; `message` has the SIG_* code. Nothing was done.",
+    action: 'Security event: check who signed; the person signs with the key of the certificate in the registry.',
+  },
+  INC_BAD_DOCUMENT: {
+    status: 422,
+    meaning:
+      'The posted request document is not one this gateway drafts: unreadable, of another kind, participant, person, incident, or older than 15 minutes.',
+    action: 'Draft a fresh one with POST /v1/incidents/requests/draft, have it signed, and post it unchanged.',
+  },
+  INC_ALREADY_SUSPENDED: {
+    status: 409,
+    meaning: 'The exchange is already suspended (or suspending, or resuming) for an incident.',
+    action: 'See GET /v1/incidents; resume it first with POST /v1/incidents/resume when the cause is removed.',
+  },
+  INC_NOT_SUSPENDED: {
+    status: 409,
+    meaning: 'There is no suspension to cancel: the exchange runs, or the cancellation is already on its way.',
+    action: 'See GET /v1/incidents for the current state.',
+  },
+  INC_NOT_FOUND: {
+    status: 404,
+    meaning: 'No incident (or no request of it) has this id, or the request has no reserve copy.',
+    action: 'List incidents and their requests with GET /v1/incidents.',
+  },
+  INC_CHANNEL_FAILED: {
+    status: 502,
+    meaning:
+      'The main channel did not take an incident request (peer unreachable, timeout, an error status, or an answer that does not verify); the reserve copy is made and the request is sent again.',
+    action:
+      'Send the reserve copy (GET …/pdf) by fax or e-mail now (802-П п. 19.4) and check the channel; the gateway re-sends through the main channel by itself.',
+  },
+  INC_REFUSED_BY_CBR: {
+    status: 502,
+    meaning:
+      "The Bank of Russia answered that it does not take the request (802-П п. 19.5); the request's `answer.code` has its reason.",
+    action: 'Check the signature and the requisites of the person with the Bank of Russia, then send a new request.',
+  },
 });
 
 /** A code of {@link TRANSPORT_CODES}. */

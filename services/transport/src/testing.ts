@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AUDIT_MIGRATIONS_DIR, type AuditLog, createAuditLog } from '@twincontour/audit';
 import {
   addZk,
   decrypt,
@@ -41,11 +42,13 @@ import {
 } from '@twincontour/platform';
 import { orderToEd101, type PaymentOrder, writeEd101, writeEd201, writeEd206 } from '@twincontour/ufebs';
 import type { FastifyInstance } from 'fastify';
+import { createTransportArchive, loadArchiveTrust, type TransportArchive } from './adapters/archive-repository.js';
 import type { DeliveryAdapter } from './adapters/delivery/types.js';
 import { countMessagesByState } from './adapters/message-repository.js';
 import { buildApp } from './app.js';
 import { createTransportMetrics } from './metrics.js';
 import { createTransportRuntime, type TransportRuntime } from './runtime.js';
+import type { IncidentService } from './workers/incident-service.js';
 
 const EXAMPLES = join(import.meta.dirname, '..', '..', '..', 'examples');
 
@@ -175,6 +178,18 @@ export interface PeerReceipt {
   envelope: Uint8Array;
   /** SHA-256 thumbprint of the TLS client certificate. */
   clientThumbprint: string;
+  /** `Date.now()` when the request arrived (incident tests compare it with the moment of suspension). */
+  receivedAt: number;
+}
+
+/** Optional behaviour of the test peer beyond the ED exchange (incident tests, 802-П п. 19). */
+export interface PeerOptions {
+  /** Listen on this port (to stop the peer and start it again at the same address). Default: any free port. */
+  port?: number;
+  /** Answers POST /v1/exchange/incident; `drop` closes the connection without an answer. Default 404. */
+  incident?: (body: Buffer) => Promise<{ status: number; body: unknown } | 'drop'>;
+  /** While it returns true, POST /v1/exchange is refused (409, the simulator's suspension). */
+  refuseExchange?: () => boolean;
 }
 
 /** The in-test Bank of Russia: HTTPS with mutual TLS on 127.0.0.1 (the dev PKI's cbr identity). */
@@ -194,7 +209,7 @@ export interface TestPeer {
  * `{ id }`; a repeat of an X-Ed-Ref answers 200 with the same id (idempotent). GET
  * /v1/exchange/answers?after= serves the queued answers.
  */
-export async function startPeer(pkiDir: string): Promise<TestPeer> {
+export async function startPeer(pkiDir: string, peerOptions: PeerOptions = {}): Promise<TestPeer> {
   const layout = readDevLayout(pkiDir);
   if (!layout.ok) throw new Error(layout.code);
   const cbr = await readDevIdentity(pkiDir, 'cbr');
@@ -222,7 +237,23 @@ export async function startPeer(pkiDir: string): Promise<TestPeer> {
           const clientThumbprint = peerCert.raw
             ? new X509Certificate(peerCert.raw).fingerprint256.replaceAll(':', '').toLowerCase()
             : '';
+          if (request.method === 'POST' && url.pathname === '/v1/exchange/incident' && peerOptions.incident) {
+            const answer = await peerOptions.incident(Buffer.concat(chunks));
+            if (answer === 'drop') {
+              request.socket.destroy();
+              return;
+            }
+            response.writeHead(answer.status, { 'content-type': 'application/json' }).end(JSON.stringify(answer.body));
+            return;
+          }
+          if (request.method === 'POST' && url.pathname === '/v1/exchange' && peerOptions.refuseExchange?.()) {
+            response
+              .writeHead(409, { 'content-type': 'application/json' })
+              .end(JSON.stringify({ code: 'SIM_EXCHANGE_SUSPENDED' }));
+            return;
+          }
           if (request.method === 'POST' && url.pathname === '/v1/exchange') {
+            const receivedAt = Date.now();
             const body = Buffer.concat(chunks);
             const edRef = String(request.headers['x-ed-ref'] ?? '');
             const known = received.findIndex((r) => r.edRef === edRef);
@@ -243,6 +274,7 @@ export async function startPeer(pkiDir: string): Promise<TestPeer> {
               body,
               envelope: opened.value,
               clientThumbprint,
+              receivedAt,
             });
             response
               .writeHead(202, { 'content-type': 'application/json' })
@@ -262,7 +294,7 @@ export async function startPeer(pkiDir: string): Promise<TestPeer> {
       });
     },
   );
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(peerOptions.port ?? 0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   return {
     url: `https://127.0.0.1:${port}`,
@@ -309,6 +341,18 @@ export function opensslDecrypt(der: Uint8Array, pkiDir: string, contour: 'cbr' |
   ]);
 }
 
+/** What the incident service of a harness is built from. */
+export interface IncidentDeps {
+  pki: string;
+  pool: TestDatabase['pool'];
+  trust: TrustStore;
+  logger: ReturnType<typeof createLogger>;
+  audit: AuditLog;
+  adapter: DeliveryAdapter;
+  /** The harness's archive (802-П п. 11), for the service to archive requests and answers in. */
+  archive: TransportArchive;
+}
+
 /** Everything a test file of the service runs against: real PostgreSQL and Redis, a dev PKI, the runtime and app. */
 export interface Harness {
   work: string;
@@ -320,6 +364,12 @@ export interface Harness {
   runtime: TransportRuntime;
   app: FastifyInstance;
   metrics: ReturnType<typeof createTransportMetrics>;
+  /** The service's audit log on the test database (not started: `await audit.flush()` chains what was recorded). */
+  audit: AuditLog;
+  /** The incident service, when the harness was asked for one (`options.incidents`). */
+  incidents: IncidentService | undefined;
+  /** The five-year archive as main.ts builds it (its hourly maintenance not started). */
+  archive: TransportArchive;
   logLines: Record<string, unknown>[];
   keys: Record<'ops' | 'security' | 'backoffice' | 'controlOps', { key: string; keySha256: string }>;
   /** The t2c status of a stage, once the relay put it on the queue. */
@@ -336,7 +386,12 @@ export interface Harness {
  */
 export async function createHarness(
   adapterFor: (pki: string, pool: TestDatabase['pool']) => Promise<DeliveryAdapter>,
-  options: { answerPollMs?: number; before?: (pki: string) => Promise<void> } = {},
+  options: {
+    answerPollMs?: number;
+    before?: (pki: string) => Promise<void>;
+    /** Builds the incident service (802-П п. 19) on the harness's own pool, trust store, log and channel. */
+    incidents?: (deps: IncidentDeps) => Promise<IncidentService>;
+  } = {},
 ): Promise<Harness> {
   const work = mkdtempSync(join(tmpdir(), 'tc-transport-'));
   const pki = join(work, 'pki');
@@ -356,6 +411,7 @@ export async function createHarness(
   for (const [dir, scope] of [
     [PLATFORM_MIGRATIONS_DIR, 'platform'],
     [join(import.meta.dirname, '..', 'migrations'), 'app'],
+    [AUDIT_MIGRATIONS_DIR, 'audit'],
   ] as const) {
     const migrated = await migrate({ pool: db.pool, dir, scope });
     if (!migrated.ok) throw new Error(JSON.stringify(migrated));
@@ -368,11 +424,32 @@ export async function createHarness(
     destination: { write: (line: string) => void logLines.push(JSON.parse(line) as Record<string, unknown>) },
   });
   const metrics = createTransportMetrics();
+  const audit = createAuditLog({
+    pool: db.pool,
+    contour: 'transport',
+    service: 'transport',
+    signer: signers.transport,
+    validator: trust,
+    logger,
+  });
+  const archiveTrust = loadArchiveTrust(pki);
+  if (!archiveTrust.ok) throw new Error(archiveTrust.code);
+  const archive = createTransportArchive({
+    pool: db.pool,
+    crls: trust,
+    trust: archiveTrust.value,
+    retainYears: 5,
+    logger,
+  });
+  await archive.maintain();
   const adapter = await adapterFor(pki, db.pool);
+  const incidents = await options.incidents?.({ pki, pool: db.pool, trust, logger, audit, adapter, archive });
   const runtime = createTransportRuntime({
     pool: db.pool,
     logger,
     validator: trust,
+    audit,
+    archive,
     metrics,
     adapter,
     c2tRedis: redis.connection,
@@ -408,6 +485,9 @@ export async function createHarness(
       outboxPending: async () => (await outboxBacklog(db.pool, 't2c')).pending,
       messagesByState: () => countMessagesByState(db.pool),
     },
+    audit,
+    archiveTrust: archive.trust,
+    ...(incidents ? { incidents } : {}),
   });
   await app.ready();
   runtime.start();
@@ -421,6 +501,9 @@ export async function createHarness(
     runtime,
     app,
     metrics,
+    audit,
+    incidents,
+    archive,
     logLines,
     keys,
     async t2c(orderId, stage) {
@@ -431,8 +514,10 @@ export async function createHarness(
       await runtime.queues.c2t.add('c2t', payload, { jobId });
     },
     async close() {
+      await incidents?.close();
       await runtime.close();
       await app.close();
+      await audit.close();
       trust.close();
       let cursor = '0';
       do {

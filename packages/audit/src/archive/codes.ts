@@ -53,7 +53,7 @@ export const ARCHIVE_CODES = defineErrorCatalog({
   ARC_SIGNATURE_INVALID: {
     status: 422,
     meaning:
-      'A signature (КА or ЗК) does not verify as of the signing time with the stored chain and CRLs; each signer says why (SIG_*).',
+      'A signature (КА, ЗК, or the detached CMS of an incident request or answer) does not verify as of the signing time with the stored chain and CRLs; each signer says why (SIG_*).',
     action:
       'If the record was refused when received (`code` set), this is expected. Otherwise a security incident: see the signers’ codes.',
   },
@@ -70,9 +70,24 @@ export const ARCHIVE_CODES = defineErrorCatalog({
       'The record is the channel-encrypted form (CMS EnvelopedData): it carries no signature the bank can check; `sibling` names the envelope record with the same content.',
     action: 'Verify the sibling record instead; this one proves what went over the wire, byte for byte.',
   },
+  ARC_INCIDENT_UNREADABLE: {
+    status: 422,
+    meaning:
+      'The stored bytes are not a readable incident request or answer body (802-П п. 19): the JSON with the document and its detached CMS in base64 (`reason` names each field at fault).',
+    action:
+      'Security incident: transport archives only bodies it wrote or could read, so the record was altered (its digest with it) or written by another program.',
+  },
+  ARC_INCIDENT_MISMATCH: {
+    status: 422,
+    meaning:
+      'The signed document does not belong to its record: a request whose document names another request, kind or authorised person than the body and the signer, or an answer about another request than the one it is filed under.',
+    action:
+      'Security incident: the signature may be genuine but over another document; compare with the `incident_requests` table and the audit log.',
+  },
   ARC_UNKNOWN_KIND: {
     status: 422,
-    meaning: 'The record’s kind is not one the verifier knows (envelope, enveloped-data).',
+    meaning:
+      'The record’s kind is not one the verifier knows (envelope, enveloped-data, incident-request, incident-answer).',
     action: 'A newer gateway wrote it: verify with a CLI of the same version.',
   },
   ARC_TRUST_INVALID: {

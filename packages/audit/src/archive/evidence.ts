@@ -8,6 +8,7 @@ import {
   readZks,
   unwrapEnvelope,
 } from '@twincontour/crypto';
+import { incidentParts } from './incident.js';
 
 /** SHA-256, lowercase hex: how archive_blobs and records name their bytes. */
 export function sha256Hex(bytes: Uint8Array): string {
@@ -42,6 +43,17 @@ export function certificatesInEnvelope(bytes: Uint8Array): Uint8Array[] {
   const zks = readZks(unwrapped.value.file);
   if (zks.ok) for (const zk of zks.value) out.push(...certificatesOfCms(zk.der));
   return dedupe(out);
+}
+
+/**
+ * The certificates a record's bytes carry, by kind: an `envelope`'s (see {@link certificatesInEnvelope}),
+ * or those of the detached CMS of an `incident-request` / `incident-answer` (802-П п. 19). Never throws;
+ * [] for other kinds and for bytes that do not parse.
+ */
+export function certificatesInRecord(kind: string, bytes: Uint8Array): Uint8Array[] {
+  if (kind === 'envelope') return certificatesInEnvelope(bytes);
+  const parts = incidentParts(kind, bytes);
+  return parts ? dedupe(certificatesOfCms(parts.signature)) : [];
 }
 
 function dedupe(list: readonly Uint8Array[]): Uint8Array[] {

@@ -1,7 +1,7 @@
 import type { CrlSnapshot } from '@twincontour/crypto';
 import { createPool, fail, ok, type Pool, type Queryable, type Result } from '@twincontour/platform';
 import { decodeArchiveCursor, encodeArchiveCursor } from './cursor.js';
-import { certificatesInEnvelope, createFactsCache, sha256Hex } from './evidence.js';
+import { certificatesInRecord, createFactsCache, sha256Hex } from './evidence.js';
 import type {
   ArchiveBlob,
   ArchiveCrlBlob,
@@ -296,7 +296,7 @@ export async function readArchivedRecord(db: Queryable, id: string): Promise<Res
   // certificate, and (for records older than the chain columns) those that issued a certificate the
   // message itself carries.
   const issuers = new Set<string>(crlBlobs.map((c) => c.issuer));
-  for (const der of [...certificates.map((c) => c.der), ...certificatesInEnvelope(bytes)]) {
+  for (const der of [...certificates.map((c) => c.der), ...certificatesInRecord(meta.kind, bytes)]) {
     const f = facts(der);
     if (f) issuers.add(f.issuer);
   }
@@ -315,7 +315,7 @@ export async function readArchivedRecord(db: Queryable, id: string): Promise<Res
     crlBlobs,
     laterCrls: later.rows.map(toCrlBlob),
   };
-  if (meta.kind !== 'envelope') {
+  if (meta.kind === 'enveloped-data') {
     // The envelope written with it: same direction, order, channel reference and time (one transaction).
     const sibling = await db.query<{ id: string }>(
       `select s.id::text as id from archive r

@@ -19,8 +19,18 @@ export type ArchiveDirection = 'out' | 'in';
  * - `enveloped-data`: the channel encryption around an envelope (CMS EnvelopedData to the Bank of
  *   Russia's certificate, or to transport's). Kept because it is exactly what went over the wire; not
  *   re-verifiable (`ARC_WIRE_ONLY`): its sibling `envelope` record holds the signed content.
+ * - `incident-request` (out, 802-П п. 19): the body transport POSTed to the Bank of Russia over the main
+ *   channel — `{"requestId","kind","documentBase64","signatureBase64"}`, the request document the gateway
+ *   drafted and the authorised person's detached CMS over it (contour authorised-person). `sourceRef` is the
+ *   request id. Re-verifiable.
+ * - `incident-answer` (in): the body the Bank of Russia answered a request with — `answerBase64` and
+ *   `signatureBase64`, its answer document and detached CMS (contour cbr); `sourceRef` is the request id,
+ *   `code` set when transport did not take the answer. Re-verifiable.
+ *
+ * The printable reserve copy of a request (PDF, п. 19.4) is not archived: it is no signed message, only a
+ * rendering of the request for fax or e-mail (its SHA-256 is in the audit log).
  */
-export type ArchiveKind = 'envelope' | 'enveloped-data' | (string & {});
+export type ArchiveKind = 'envelope' | 'enveloped-data' | 'incident-request' | 'incident-answer' | (string & {});
 
 /** An ED identity (EDNo, EDDate, EDAuthor). */
 export interface ArchiveEdRef {
@@ -43,7 +53,7 @@ export interface ArchiveRecordMeta {
   /** SHA-256 of `bytes`, lowercase hex. */
   sha256: string;
   size: number;
-  /** For input transport refused: its TRN_* code and reason. */
+  /** For input transport refused: its TRN_* code (INC_* for an incident answer) and reason. */
   code?: string;
   reason?: string;
   /** When the record was written (the partition key). */
@@ -92,8 +102,11 @@ export interface ArchivedRecord extends ArchiveRecordMeta {
 
 /** One signature of a re-verified record. */
 export interface ArchivedSigner {
-  /** `ka`: the КА over the whole file; `zk`: a ЗК over the normalized ED. */
-  role: 'ka' | 'zk';
+  /**
+   * `ka`: the КА over the whole file; `zk`: a ЗК over the normalized ED; `detached`: the detached CMS over
+   * the document of an incident request or answer.
+   */
+  role: 'ka' | 'zk' | 'detached';
   /** Position among the signatures of its kind, from 0 (ЗК: formation's first). */
   index: number;
   /** The contour the trust configuration binds the certificate to, else the contour expected here. */

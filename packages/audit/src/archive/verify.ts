@@ -12,6 +12,13 @@ import {
 } from '@twincontour/crypto';
 import type { ArchiveCode } from './codes.js';
 import { certificatesOf, createFactsCache, sha256Hex } from './evidence.js';
+import {
+  INCIDENT_ANSWER_KIND,
+  INCIDENT_REQUEST_KIND,
+  type IncidentRequestBody,
+  parseIncidentAnswerBody,
+  parseIncidentRequestBody,
+} from './incident.js';
 import type {
   ArchivedRecord,
   ArchivedSigner,
@@ -38,6 +45,16 @@ const PROFILES: Readonly<Record<'out' | 'in', Profile>> = {
 
 /** Kinds that are the channel encryption around an envelope: exactly the wire bytes, no signature of ours to check. */
 const WIRE_ONLY = new Set(['enveloped-data']);
+
+/**
+ * Incident bodies (802-П п. 19): a document and one detached CMS over it, and whose it must be — the
+ * request an authorised person's (пп. 19.3, 19.5: the Bank of Russia takes it on that signature), the
+ * answer the Bank of Russia's (workers/incident-service.ts accepts no other).
+ */
+const INCIDENT_SIGNERS: ReadonlyMap<string, Contour> = new Map<string, Contour>([
+  [INCIDENT_REQUEST_KIND, 'authorised-person'],
+  [INCIDENT_ANSWER_KIND, 'cbr'],
+]);
 
 const facts = createFactsCache();
 
@@ -78,7 +95,7 @@ export function archiveValidator(store: TrustStore, signingTime: Date): Certific
 }
 
 function signerOf(
-  role: 'ka' | 'zk',
+  role: ArchivedSigner['role'],
   report: SignerReport,
   index: number,
   expected: Contour | undefined,
@@ -109,6 +126,8 @@ export async function verifyArchivedSignatures(
   record: ArchivedRecord,
   validator: CertificateValidator,
 ): Promise<Pick<ArchiveVerification, 'ok' | 'signers' | 'code' | 'reason'>> {
+  const incidentSigner = INCIDENT_SIGNERS.get(record.kind);
+  if (incidentSigner) return verifyIncidentSignature(record, validator, incidentSigner);
   const profile = PROFILES[record.direction];
   const unwrapped = unwrapEnvelope(record.bytes);
   if (!unwrapped.ok) {
@@ -142,6 +161,93 @@ export async function verifyArchivedSignatures(
   };
 }
 
+/** A JSON object from a signed document; undefined when it is none. */
+function documentObject(bytes: Uint8Array): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const thumbprintOf = (value: unknown): string | undefined =>
+  typeof value === 'string' ? value.replaceAll(':', '').toLowerCase() : undefined;
+
+/**
+ * Why an incident document does not belong to its record, if it does not: the request document must be
+ * the request its body names (id, kind), filed under that id, and name as its authorised person the one
+ * whose certificate signed it (what the Bank of Russia checks, п. 19.5); the answer must be about the
+ * request it is filed under. Only the fields that bind are read: the document's other requisites are
+ * the signer's word, verified by the signature.
+ */
+function incidentMismatch(
+  record: ArchivedRecord,
+  document: Uint8Array,
+  request: IncidentRequestBody | undefined,
+  signerThumbprint: string | undefined,
+): string | undefined {
+  const fields = documentObject(document);
+  if (!request) {
+    if (!fields) return 'the answer document is not a JSON object';
+    if (record.sourceRef !== undefined && fields.requestId !== record.sourceRef) {
+      return `the answer is about request ${String(fields.requestId)}, filed under ${record.sourceRef}`;
+    }
+    return undefined;
+  }
+  if (!fields) return 'the request document is not a JSON object';
+  if (fields.requestId !== request.requestId || fields.kind !== request.kind) {
+    return `the document is request ${String(fields.requestId)} (${String(fields.kind)}), the body names ${request.requestId} (${request.kind})`;
+  }
+  if (record.sourceRef !== undefined && record.sourceRef !== request.requestId) {
+    return `the request ${request.requestId} is filed under ${record.sourceRef}`;
+  }
+  const person = fields.authorisedPerson as { certificate?: { thumbprint?: unknown } } | undefined;
+  const named = thumbprintOf(person?.certificate?.thumbprint);
+  const signer = thumbprintOf(signerThumbprint);
+  if (signer !== undefined && named !== signer) {
+    return `the document names the authorised person with certificate ${named ?? '(none)'}, signed by ${signer}`;
+  }
+  return undefined;
+}
+
+/**
+ * An incident request or answer, in this order: the body reads (`ARC_INCIDENT_UNREADABLE`); its one
+ * detached signature is by `contour` over exactly the stored document, with a certificate valid at the
+ * signing time (`ARC_SIGNATURE_INVALID`); the document belongs to the record (`ARC_INCIDENT_MISMATCH`);
+ * a CRL issued after the signing time proves the certificate was not revoked then
+ * (`ARC_REVOCATION_UNPROVEN`).
+ */
+async function verifyIncidentSignature(
+  record: ArchivedRecord,
+  validator: CertificateValidator,
+  contour: Contour,
+): Promise<Pick<ArchiveVerification, 'ok' | 'signers' | 'code' | 'reason'>> {
+  const isRequest = record.kind === INCIDENT_REQUEST_KIND;
+  const body = isRequest ? parseIncidentRequestBody(record.bytes) : parseIncidentAnswerBody(record.bytes);
+  if (!body.ok) return { ok: false, signers: [], code: 'ARC_INCIDENT_UNREADABLE', reason: body.message };
+  const { document, signature } = body.value;
+  // The stored chain, in case the CMS does not carry its signer's certificate (a person's own tool may not).
+  const certificates = record.certificates.map((c) => c.der);
+  const report = await verifyDetached(signature, document, { validator, expectedContours: [contour], certificates });
+  const signers = report.signers.map((s, i) => signerOf('detached', s, i, contour));
+  const reason = `${report.code ?? 'SIG_MALFORMED'}: ${report.message ?? ''}`;
+  // As for envelopes: only the proof of non-revocation missing is a different answer from a bad signature.
+  const unproven =
+    !report.ok &&
+    report.code === 'SIG_CRL_UNAVAILABLE' &&
+    report.signers.every((s) => s.ok || s.code === 'SIG_CRL_UNAVAILABLE');
+  if (!report.ok && !unproven) return { ok: false, signers, code: 'ARC_SIGNATURE_INVALID', reason };
+  // A document that is not the record's fails whatever a later CRL will say.
+  const request = isRequest ? (body.value as IncidentRequestBody) : undefined;
+  const mismatch = incidentMismatch(record, document, request, report.signers[0]?.certificate?.thumbprint);
+  if (mismatch) return { ok: false, signers, code: 'ARC_INCIDENT_MISMATCH', reason: mismatch };
+  if (unproven) return { ok: false, signers, code: 'ARC_REVOCATION_UNPROVEN', reason };
+  return { ok: true, signers };
+}
+
 /**
  * Re-verifies an archived message as of its signing time (802-П п. 11), with the stored certificate
  * chain and CRLs and the verifier's own anchors and pins:
@@ -149,10 +255,13 @@ export async function verifyArchivedSignatures(
  * 1. the stored bytes still hash to the stored SHA-256 (`ARC_DIGEST_MISMATCH`), and every stored
  *    certificate and CRL the record names is there and hashes to its name (`ARC_EVIDENCE_INVALID`);
  * 2. a wire-only record (EnvelopedData) is not verifiable by the bank (`ARC_WIRE_ONLY`, with `sibling`);
- * 3. outgoing: control's КА and the ЗК of formation and control; incoming: the Bank of Russia's КА and
- *    ЗК — each signature over the stored bytes, each certificate on a path to a configured anchor,
+ * 3. an `envelope` — outgoing: control's КА and the ЗК of formation and control; incoming: the Bank of
+ *    Russia's КА and ЗК; an `incident-request`: the authorised person's detached signature over the stored
+ *    document, which must name that person; an `incident-answer`: the Bank of Russia's over its answer —
+ *    each signature over the stored bytes, each certificate on a path to a configured anchor,
  *    valid and not revoked at the signing time (`ARC_SIGNATURE_INVALID`; `ARC_REVOCATION_UNPROVEN`
- *    when no CRL issued after the signing time is stored yet).
+ *    when no CRL issued after the signing time is stored yet; `ARC_INCIDENT_UNREADABLE` and
+ *    `ARC_INCIDENT_MISMATCH` for incident bodies).
  *
  * The verifier's clock only stamps `verifiedAt`: a record verifies the same six years on, when every
  * certificate in it has expired. Never throws for stored data; `ARC_TRUST_INVALID` when the anchors or
@@ -193,7 +302,9 @@ export async function verifyArchived(
         : 'the EnvelopedData as received: verify its opened envelope';
     return refuse('ARC_WIRE_ONLY', reason, record.sibling ? { sibling: record.sibling } : {});
   }
-  if (record.kind !== 'envelope') return refuse('ARC_UNKNOWN_KIND', `kind ${record.kind} is not known`);
+  if (record.kind !== 'envelope' && !INCIDENT_SIGNERS.has(record.kind)) {
+    return refuse('ARC_UNKNOWN_KIND', `kind ${record.kind} is not known`);
+  }
 
   let store: TrustStore;
   try {

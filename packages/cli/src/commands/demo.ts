@@ -146,7 +146,11 @@ const demo: Command = {
       const { expected: _expected, ...shown } = result;
       printJson(io, shown);
     } else {
-      io.stdout(`\norder ${result.orderId}: ${result.status}${result.code ? ` (${result.code})` : ''}\n`);
+      io.stdout(
+        result.orderId
+          ? `\norder ${result.orderId}: ${result.status}${result.code ? ` (${result.code})` : ''}\n`
+          : `\nno order: formation refused it (${result.code}): ${result.message ?? ''}\n`,
+      );
       if (result.envelopePath) io.stdout(`the Bank of Russia (simulator) received: ${result.envelopePath}\n`);
       io.stdout(`${describe({ id: result.orderId, status: result.status, stages: result.stages }).join('\n')}\n`);
       io.stdout(
@@ -170,7 +174,12 @@ export interface ScenarioResult {
   envelopePath?: string;
   /** The final stage this scenario must reach here (not printed with --json). */
   expected: string;
+  /** Formation's message when it refused the order outright (status `refused`, e.g. code EXCHANGE_SUSPENDED). */
+  message?: string;
 }
+
+/** Formation refused the order because the exchange is suspended for an incident (802-П п. 19). */
+class ExchangeSuspended extends Error {}
 
 /** Runs one demo scenario against formation and control; used by `twincontour demo` and the end-to-end tests. */
 export async function runScenario(
@@ -222,6 +231,9 @@ export async function runScenario(
     const answer = await call('POST', `${options.formationUrl}/v1/payment-orders`, options.formationKey, order, {
       'idempotency-key': `demo-${randomUUID()}`,
     });
+    if (answer.status === 503 && answer.json.code === 'EXCHANGE_SUSPENDED') {
+      throw new ExchangeSuspended(String(answer.json.message ?? 'the exchange is suspended'));
+    }
     if (answer.status !== 201) {
       throw new CliError(
         'CLI_DEMO_FAILED',
@@ -231,7 +243,23 @@ export async function runScenario(
     }
     return answer.json as unknown as OrderView;
   };
-  let view = await post();
+  let view: OrderView;
+  try {
+    view = await post();
+  } catch (error) {
+    if (!(error instanceof ExchangeSuspended)) throw error;
+    // 802-П п. 19: the exchange is suspended; nothing was accepted. Reported as a result, not a failure to run.
+    progress(`formation refused the order: EXCHANGE_SUSPENDED — ${error.message}`);
+    return {
+      scenario,
+      orderId: '',
+      status: 'refused',
+      code: 'EXCHANGE_SUSPENDED',
+      stages: [],
+      expected,
+      message: error.message,
+    };
+  }
   progress(`order ${view.id} accepted by formation`);
   if (scenario === 'duplicate') {
     view = await post();

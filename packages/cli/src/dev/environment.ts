@@ -151,6 +151,9 @@ export function serviceEnv(options: DevServiceOptions): Record<string, string> {
   };
   if (options.service === 'control' || options.service === 'transport')
     env.TWINCONTOUR_C2T_REDIS_URL = options.redisUrl;
+  // 802-П п. 19.3: with development keys a development authorised person exists (the PKI's authorised-person
+  // identity, registered by transport at start and signing on the server), so `twincontour incident` works.
+  if (options.service === 'transport') env.TWINCONTOUR_DEV_AUTHORISED_PERSON = options.pkiDir;
   // Each boundary's Redis is its own: transport never gets the formation↔control one, the simulator neither.
   if (options.service === 'transport' || options.service === 'cbr-simulator') delete env.TWINCONTOUR_F2C_REDIS_URL;
   if (options.service === 'cbr-simulator') delete env.TWINCONTOUR_QUEUE_PREFIX;

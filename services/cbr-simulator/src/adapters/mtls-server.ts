@@ -5,6 +5,7 @@ import type { TLSSocket } from 'node:tls';
 import { type CertificateValidator, encryptFor } from '@twincontour/crypto';
 import type { Logger } from 'pino';
 import { SIMULATOR_CODES, type SimulatorCode } from '../errors.js';
+import { type IncidentDesk, MAX_INCIDENT_BODY } from '../incidents.js';
 import type { Intake } from '../intake.js';
 import type { PublishedAnswer } from './repository.js';
 
@@ -23,6 +24,8 @@ export interface MtlsServerOptions {
   answersAfter: (after: number, limit: number) => Promise<PublishedAnswer[]>;
   /** Largest accepted body, bytes. */
   bodyLimit: number;
+  /** The incident desk (802-П п. 19): POST /v1/exchange/incident; absent, the route answers 404. */
+  incidents?: IncidentDesk;
   logger: Logger;
 }
 
@@ -139,6 +142,37 @@ export function createMtlsServer(options: MtlsServerOptions): Server {
     });
   }
 
+  /** 802-П п. 19.1: a request (обращение) through the main channel; the desk answers with a signed document. */
+  async function postIncident(req: IncomingMessage, res: ServerResponse, requestId: string): Promise<void> {
+    const desk = options.incidents;
+    if (!desk) throw new HttpRefusal('SIM_NOT_FOUND');
+    const type = String(req.headers['content-type'] ?? '')
+      .split(';')[0]
+      ?.trim()
+      .toLowerCase();
+    if (type !== 'application/json') throw new HttpRefusal('SIM_UNSUPPORTED_MEDIA_TYPE');
+    const body = await readBody(req, Math.min(options.bodyLimit, MAX_INCIDENT_BODY));
+    const answer = await desk.receive(new Uint8Array(body));
+    if (!answer) {
+      throw new HttpRefusal('SIM_BAD_REQUEST', 'expected { requestId, kind, documentBase64, signatureBase64 }');
+    }
+    const refused = answer.status >= 400;
+    send(
+      res,
+      answer.status,
+      refused
+        ? {
+            statusCode: answer.status,
+            error: STATUS_CODES[answer.status] ?? 'Error',
+            message: SIMULATOR_CODES[answer.body.code as SimulatorCode]?.meaning ?? 'refused',
+            requestId,
+            ...answer.body,
+          }
+        : answer.body,
+      { 'x-request-id': requestId },
+    );
+  }
+
   async function getAnswers(url: URL, res: ServerResponse, requestId: string): Promise<void> {
     const after = url.searchParams.get('after') ?? '0';
     const limit = url.searchParams.get('limit') ?? '100';
@@ -162,7 +196,10 @@ export function createMtlsServer(options: MtlsServerOptions): Server {
     try {
       authorize(req);
       const url = new URL(req.url ?? '/', 'https://cbr-simulator');
-      if (url.pathname === '/v1/exchange') {
+      if (url.pathname === '/v1/exchange/incident') {
+        if (req.method !== 'POST') throw new HttpRefusal('SIM_METHOD_NOT_ALLOWED');
+        await postIncident(req, res, requestId);
+      } else if (url.pathname === '/v1/exchange') {
         if (req.method !== 'POST') throw new HttpRefusal('SIM_METHOD_NOT_ALLOWED');
         await postExchange(req, res, requestId);
       } else if (url.pathname === '/v1/exchange/answers') {

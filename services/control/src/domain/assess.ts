@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
+import { type SignatureCheck, zkChecks } from '@twincontour/audit';
 import { type CertificateValidator, type SigFailureCode, verifyZks } from '@twincontour/crypto';
 import type { EdRefPayload, F2cPayload, RequisiteDiff } from '@twincontour/platform';
 import { checkEd, type Ed101, edToOrder, type PaymentOrder, parseEd } from '@twincontour/ufebs';
+import { zkContentDigest } from './audit-events.js';
 import { compareRequisites } from './compare.js';
 import { paymentFingerprint, type SourceKey, sourceKeyOf } from './source-key.js';
 
@@ -33,6 +35,8 @@ export interface Refusal {
   claimsIdentity: boolean;
   fingerprint?: string;
   sourceId?: string;
+  /** The checks of formation's ЗК (for the audit log). */
+  checks: SignatureCheck[];
 }
 
 /** The ED is sound but its primary document is not there (yet). */
@@ -40,6 +44,7 @@ export interface Waiting {
   kind: 'wait';
   key: SourceKey;
   edIdentity: EdRefPayload;
+  checks: SignatureCheck[];
 }
 
 /** Every check before the duplicate checks passed. */
@@ -49,6 +54,7 @@ export interface Ready {
   edBytes: Uint8Array;
   fingerprint: string;
   sourceId: string;
+  checks: SignatureCheck[];
 }
 
 /** The outcome of {@link assessEd}. */
@@ -81,6 +87,8 @@ function sameIdentity(a: EdRefPayload, b: EdRefPayload): boolean {
 export async function assessEd(payload: F2cPayload, deps: AssessDeps): Promise<Assessment> {
   const edBytes = new Uint8Array(Buffer.from(payload.edBase64, 'base64'));
   const zk = await verifyZks(edBytes, { validator: deps.validator, expectedContours: ['formation'] });
+  // Exactly one ЗК is expected from formation: a second one here is refused as SIG_WRONG_CONTOUR by the rule.
+  const checks = zkChecks(zkContentDigest(edBytes), zk, ['formation'], new Date());
   if (!zk.ok) {
     const sigCode = zk.code ?? 'SIG_MALFORMED';
     return {
@@ -89,6 +97,7 @@ export async function assessEd(payload: F2cPayload, deps: AssessDeps): Promise<A
       reason: `${sigCode}: ${zk.message ?? 'the ЗК of formation does not verify'}`,
       sigCode,
       claimsIdentity: false,
+      checks,
     };
   }
 
@@ -100,6 +109,7 @@ export async function assessEd(payload: F2cPayload, deps: AssessDeps): Promise<A
       code: 'CTL_ED_INVALID',
       reason: `${parsed.code}: ${parsed.message}${codes.length > 0 ? ` (${codes.join('; ')})` : ''}`,
       claimsIdentity: false,
+      checks,
     };
   }
   if (parsed.value.kind !== 'ED101') {
@@ -108,6 +118,7 @@ export async function assessEd(payload: F2cPayload, deps: AssessDeps): Promise<A
       code: 'CTL_ED_INVALID',
       reason: `${parsed.value.kind} is not an ED101 payment order`,
       claimsIdentity: false,
+      checks,
     };
   }
   const ed = parsed.value;
@@ -120,6 +131,7 @@ export async function assessEd(payload: F2cPayload, deps: AssessDeps): Promise<A
       reason: `requisite check failed: ${check.findings.map((f) => `${f.code} ${f.path}`).join('; ')}`,
       edIdentity,
       claimsIdentity: false,
+      checks,
     };
   }
   if (!sameIdentity(edIdentity, payload.ed)) {
@@ -129,13 +141,14 @@ export async function assessEd(payload: F2cPayload, deps: AssessDeps): Promise<A
       reason: 'the ED identity (EDNo, EDDate, EDAuthor) differs from the one in the f2c payload',
       edIdentity,
       claimsIdentity: false,
+      checks,
     };
   }
 
   const order = edToOrder(ed);
   const key = sourceKeyOf(order);
   const source = await deps.findSource(key);
-  if (!source) return { kind: 'wait', key, edIdentity };
+  if (!source) return { kind: 'wait', key, edIdentity, checks };
 
   const fingerprint = paymentFingerprint(order);
   const diff = compareRequisites(order, source.document);
@@ -149,7 +162,8 @@ export async function assessEd(payload: F2cPayload, deps: AssessDeps): Promise<A
       claimsIdentity: true,
       fingerprint,
       sourceId: source.id,
+      checks,
     };
   }
-  return { kind: 'ready', edIdentity, edBytes, fingerprint, sourceId: source.id };
+  return { kind: 'ready', edIdentity, edBytes, fingerprint, sourceId: source.id, checks };
 }

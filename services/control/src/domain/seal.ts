@@ -1,5 +1,8 @@
+import { createHash } from 'node:crypto';
+import type { SignatureMade } from '@twincontour/audit';
 import { addZk, type Signer, wrapEnvelope } from '@twincontour/crypto';
 import type { Result } from '@twincontour/ufebs';
+import { zkContentDigest } from './audit-events.js';
 
 /** How control signs (NOTES.md: the protection variant agreed with the Bank of Russia). */
 export type SigMode = 'zk+ka' | 'ka';
@@ -10,6 +13,8 @@ export interface Sealed {
   edFile: Uint8Array;
   /** `sen:SigEnvelope` holding control's КА over `edFile`. */
   envelope: Uint8Array;
+  /** The signatures made, in order (ЗК, then КА), with the digest of what each signs: for the audit log. */
+  made: SignatureMade[];
 }
 
 /**
@@ -24,6 +29,7 @@ export async function sealEd(
   options: { mode: SigMode; sigId?: string | undefined; now?: Date },
 ): Promise<Result<Sealed>> {
   let edFile = edBytes;
+  const made: SignatureMade[] = [];
   if (options.mode === 'zk+ka') {
     const zk = await addZk(edBytes, signer, {
       ...(options.sigId === undefined ? {} : { sigId: options.sigId }),
@@ -31,7 +37,10 @@ export async function sealEd(
     });
     if (!zk.ok) return zk;
     edFile = zk.value;
+    // The normalized ED skips every ЗК, so this is the digest formation's ЗК signed as well.
+    made.push({ signature: 'ЗК', sigId: options.sigId, digest: zkContentDigest(edBytes) ?? '' });
   }
   const envelope = await wrapEnvelope(edFile, signer, options.now ? { signingTime: options.now } : {});
-  return { ok: true, value: { edFile, envelope } };
+  made.push({ signature: 'КА', digest: createHash('sha256').update(edFile).digest('hex') });
+  return { ok: true, value: { edFile, envelope, made } };
 }

@@ -1,5 +1,13 @@
 import { createHash } from 'node:crypto';
-import type { CertificateValidator, Signer } from '@twincontour/crypto';
+import type { AuditEventInput, AuditLog } from '@twincontour/audit';
+import {
+  auditCertificate,
+  type EventSubject,
+  type SignatureCheck,
+  signatureCheckedEvents,
+  signatureMadeEvents,
+} from '@twincontour/audit';
+import { type CertificateValidator, describeCertificate, type Signer } from '@twincontour/crypto';
 import {
   addToOutbox,
   type EdRefPayload,
@@ -60,6 +68,11 @@ export interface ControlProcessorOptions {
   metrics: ControlMetrics;
   /** Called after a refusal committed an alert (wakes the delivery loop). */
   onAlert?: () => void;
+  /**
+   * The service's audit log: the check of formation's ЗК, the decision and control's ЗК and КА are
+   * recorded in the decision's transaction (DESIGN.md, Audit log).
+   */
+  audit: AuditLog;
 }
 
 /** What happened to one message. */
@@ -95,6 +108,8 @@ interface RefusalRecord {
   sourceId?: string | undefined;
   edSha256?: string | undefined;
   receivedAt: Date;
+  /** The checks of formation's ЗК the refusal follows (none when the payload could not be read). */
+  checks?: readonly SignatureCheck[] | undefined;
 }
 
 /** What to do once the transaction committed (logs, metrics, waking the alert loop). */
@@ -116,7 +131,32 @@ type AfterCommit = () => void;
  * then CTL_SOURCE_MISSING.
  */
 export function createControlProcessor(options: ControlProcessorOptions): ControlProcessor {
-  const { pool, logger, metrics } = options;
+  const { pool, logger, metrics, audit } = options;
+  const described = describeCertificate(options.signer.certificate);
+  if (!described.ok) throw new Error(`control certificate unreadable: ${described.code}`);
+  const signerCertificate = auditCertificate(described.value)!;
+
+  /** Records events in the caller's transaction, in order (the chain keeps the order of the inserts). */
+  async function record(client: PoolClient, events: readonly AuditEventInput[]): Promise<void> {
+    for (const event of events) await audit.record(event, client);
+  }
+
+  /** 802-П прил. 1.4: the decision, with its code, the digest of the ED content and the facts behind it. */
+  function decisionEvent(
+    subject: EventSubject,
+    outcome: { status: 'controlled' | 'rejected'; code?: string; at: Date; digest?: string | undefined },
+    details: Record<string, unknown>,
+  ): AuditEventInput {
+    return {
+      type: 'control.decision',
+      ...subject,
+      result: outcome.status === 'controlled' ? 'pass' : 'fail',
+      reason: outcome.code,
+      digest: outcome.digest,
+      details: { status: outcome.status, ...details },
+      at: outcome.at,
+    };
+  }
 
   async function findSource(key: SourceKey): Promise<SourceDocument | undefined> {
     const stored = await findSourceByKey(pool, key);
@@ -167,6 +207,14 @@ export function createControlProcessor(options: ControlProcessorOptions): Contro
       });
       if (!inserted) {
         const orderId = r.orderId;
+        await record(client, [
+          ...signatureCheckedEvents(r.checks ?? [], refusalSubject(r)),
+          decisionEvent(
+            refusalSubject(r),
+            { status: 'rejected', code: r.code, at: decidedAt, digest: r.checks?.[0]?.digest },
+            { note: 'the order already had a decision: the first stands', edSha256: r.edSha256 ?? null },
+          ),
+        ]);
         return [
           { kind: 'already-decided', orderId },
           () =>
@@ -180,6 +228,19 @@ export function createControlProcessor(options: ControlProcessorOptions): Contro
       });
       await outbox(client, { id: status.messageId, queue: QUEUE_NAMES.c2f, payload: status });
     }
+    await record(client, [
+      ...signatureCheckedEvents(r.checks ?? [], refusalSubject(r)),
+      decisionEvent(
+        refusalSubject(r),
+        { status: 'rejected', code: r.code, at: decidedAt, digest: r.checks?.[0]?.digest },
+        {
+          ...(r.sigCode ? { sigCode: r.sigCode } : {}),
+          ...(r.diff ? { diffFields: r.diff.map((d) => d.field) } : {}),
+          ...(r.sourceId ? { sourceDocumentId: r.sourceId } : {}),
+          ...(r.edSha256 ? { edSha256: r.edSha256 } : {}),
+        },
+      ),
+    ]);
     if (options.alerts) {
       alertId = await insertAlert(client, r.orderId, {
         type: 'control.refusal',
@@ -234,6 +295,7 @@ export function createControlProcessor(options: ControlProcessorOptions): Contro
       fingerprint: ready.fingerprint,
       sourceId: ready.sourceId,
       receivedAt,
+      checks: ready.checks,
     };
     await lockForDecision(client, ready.edIdentity, ready.fingerprint);
     if (await identityTaken(client, ready.edIdentity)) {
@@ -256,8 +318,15 @@ export function createControlProcessor(options: ControlProcessorOptions): Contro
           `${options.duplicateWindowHours} h as ED ${duplicate.ed.edNo} of ${duplicate.ed.edDate} (order ${duplicate.orderId})`,
       });
     }
+    // Both checks passed: the decision is taken now, the signatures follow it.
+    const acceptedAt = new Date();
     // 802-П прил. 1.4: the second signature only now, once both checks passed.
-    const sealed = await sealEd(ready.edBytes, options.signer, { mode: options.sigMode, sigId: options.sigId });
+    const signedAt = new Date();
+    const sealed = await sealEd(ready.edBytes, options.signer, {
+      mode: options.sigMode,
+      sigId: options.sigId,
+      now: signedAt,
+    });
     if (!sealed.ok) {
       return recordRefusal(client, {
         ...base,
@@ -290,6 +359,21 @@ export function createControlProcessor(options: ControlProcessorOptions): Contro
       const status = statusPayload(payload.orderId, payload.ed, stage, decidedAt);
       await outbox(client, { id: status.messageId, queue: QUEUE_NAMES.c2f, payload: status });
     }
+    const subject: EventSubject = {
+      actor: ACTOR,
+      orderId: payload.orderId,
+      messageId: payload.messageId,
+      ed: ready.edIdentity,
+    };
+    await record(client, [
+      ...signatureCheckedEvents(ready.checks, subject),
+      decisionEvent(
+        subject,
+        { status: 'controlled', at: acceptedAt, digest: ready.checks[0]?.digest },
+        { sourceDocumentId: ready.sourceId, edSha256: base.edSha256 },
+      ),
+      ...signatureMadeEvents(sealed.value.made, signerCertificate, subject, signedAt),
+    ]);
     const after: AfterCommit = () => {
       const seconds = Math.max(0, (decidedAt.getTime() - Date.parse(payload.formedAt)) / 1000);
       if (Number.isFinite(seconds)) metrics.stageLatency.observe({ stage: 'signed-by-control' }, seconds);
@@ -323,6 +407,7 @@ export function createControlProcessor(options: ControlProcessorOptions): Contro
           ...common,
           edIdentity: assessment.edIdentity,
           claimsIdentity: true,
+          checks: assessment.checks,
           code: 'CTL_SOURCE_MISSING',
           reason:
             `no primary document for document ${assessment.key.accDocNo} of ${assessment.key.accDocDate} ` +
@@ -339,6 +424,7 @@ export function createControlProcessor(options: ControlProcessorOptions): Contro
           sigCode: assessment.sigCode,
           fingerprint: assessment.fingerprint,
           sourceId: assessment.sourceId,
+          checks: assessment.checks,
         });
     }
   }
@@ -372,6 +458,16 @@ export function createControlProcessor(options: ControlProcessorOptions): Contro
           waitMs: options.waitMs,
           recheckMs: options.recheckMs,
         });
+        // The ЗК check that let the ED wait; the re-checks of the sweeper are recorded with the decision.
+        await record(
+          client,
+          signatureCheckedEvents(assessment.checks, {
+            actor: ACTOR,
+            orderId: payload.orderId,
+            messageId: payload.messageId,
+            ed: assessment.edIdentity,
+          }),
+        );
         const outcome: ControlOutcome = { kind: 'waiting', orderId: payload.orderId };
         const after: AfterCommit = () =>
           logger.info(
@@ -414,6 +510,14 @@ export function createControlProcessor(options: ControlProcessorOptions): Contro
   }
 
   return { handleF2c, sweep };
+}
+
+/** The actor of every event the service records on its own behalf. */
+const ACTOR = 'service:control';
+
+/** Who and what a refusal's events are about. */
+function refusalSubject(r: RefusalRecord): EventSubject {
+  return { actor: ACTOR, orderId: r.orderId, messageId: r.messageId, ed: r.edIdentity ?? r.address };
 }
 
 function sha256Hex(bytes: Uint8Array): string {

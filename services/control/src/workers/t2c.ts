@@ -1,5 +1,7 @@
 import {
   addToOutbox,
+  type ExchangeStatePayload,
+  isExchangeStateJob,
   JobError,
   type OrderStage,
   type Pool,
@@ -33,7 +35,36 @@ export const TRANSPORT_STAGES: ReadonlySet<OrderStage> = new Set<OrderStage>([
  */
 export function createT2cHandler(options: { pool: Pool; logger: Logger }) {
   const { pool, logger } = options;
+  /**
+   * 802-П п. 19: transport's exchange-state message (suspended, resumed …) goes to formation unchanged but
+   * for its message id (`c2f-exchange-<seq>`): formation refuses new orders while the exchange is stopped.
+   */
+  async function forwardExchangeState(data: unknown, jobId: string): Promise<'forwarded' | 'duplicate-message'> {
+    const parsed = parseBoundaryPayload('exchange', data);
+    if (!parsed.ok || parsed.value.messageId !== `t2c-exchange-${parsed.value.seq}`) {
+      const code = parsed.ok ? 'QUE_BAD_PAYLOAD' : parsed.code;
+      logger.warn({ event: 'security', code, jobId }, 't2c exchange-state payload refused');
+      throw new JobError(code, 'the exchange-state payload does not match the boundary contract', {
+        retryable: false,
+      });
+    }
+    const state = parsed.value;
+    const result = await processOnce(pool, T2C_CONSUMER, state.messageId, async (client) => {
+      const forward: ExchangeStatePayload = { ...state, messageId: `c2f-exchange-${state.seq}` };
+      const added = await addToOutbox(client, { id: forward.messageId, queue: QUEUE_NAMES.c2f, payload: forward });
+      if (!added.ok) throw new JobError(added.code, added.message, { retryable: false });
+    });
+    if (!result.duplicate) {
+      logger.warn(
+        { event: 'incident', state: state.state, seq: state.seq, incidentId: state.incidentId },
+        'exchange state passed to formation',
+      );
+    }
+    return result.duplicate ? 'duplicate-message' : 'forwarded';
+  }
+
   return async (data: unknown, jobId: string): Promise<'forwarded' | 'duplicate-message'> => {
+    if (isExchangeStateJob(data)) return forwardExchangeState(data, jobId);
     const parsed = parseBoundaryPayload('status', data);
     if (!parsed.ok) {
       logger.warn({ event: 'security', code: parsed.code, jobId, errors: parsed.errors }, 't2c payload refused');

@@ -23,7 +23,7 @@ export interface DepthSources {
 
 /** The metrics the service updates. */
 export interface FormationMetrics {
-  /** POST outcomes: created, replayed, conflict, invalid, refused. */
+  /** POST outcomes: created, replayed, conflict, invalid, refused, backpressure. */
   orders: Counter<'outcome'>;
   /** Time from acceptance to each stage (formation's own and those reported back). */
   stageLatency: Histogram<'stage'>;

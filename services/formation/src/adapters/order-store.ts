@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { AuditCertificate, AuditLog } from '@twincontour/audit';
 import {
   addToOutbox,
   type F2cPayload,
@@ -12,6 +13,7 @@ import {
   withTransaction,
 } from '@twincontour/platform';
 import type { EdIdentity, PaymentOrder } from '@twincontour/ufebs';
+import { zkMadeEvent } from '../domain/audit-events.js';
 import type { FormFailure, SignedEd } from '../domain/form-ed.js';
 import { moscowOperatingDate } from '../domain/operating-date.js';
 import { type OrderRecord, type OrderView, toOrderView } from '../domain/order-view.js';
@@ -34,6 +36,8 @@ export interface AcceptOrderInput {
   edAuthor: string;
   /** Forms and signs the ED once its identity is allocated (inside the transaction). */
   form(identity: EdIdentity, at: Date): Promise<{ ok: true; value: SignedEd } | FormFailure>;
+  /** Where the ЗК made is recorded (`signature.made`, in this transaction): the log and formation's certificate. */
+  audit: { log: AuditLog; certificate: AuditCertificate; sigId?: string | undefined };
 }
 
 /** What happened to a POST. */
@@ -267,6 +271,17 @@ export async function acceptOrder(pool: Pool, input: AcceptOrderInput, clock: ()
       // 802-П прил. 1.3: the signed ED goes to control — as an outbox row in this same transaction.
       const outboxed = await addToOutbox(client, { id: payload.messageId, queue: QUEUE_NAMES.f2c, payload });
       if (!outboxed.ok) throw new Error(`${outboxed.code}: ${outboxed.message}`);
+      // The ЗК made is an audit event that commits with the order, or not at all (DESIGN.md, Audit log).
+      await input.audit.log.record(
+        zkMadeEvent(
+          { orderId, messageId: payload.messageId, ed: identity },
+          signed.value.signedSha256,
+          input.audit.certificate,
+          signedAt,
+          input.audit.sigId,
+        ),
+        client,
+      );
       const view = await findOrderView(client, orderId);
       if (!view) throw new Error('the order just inserted is not visible in its own transaction');
       return { kind: 'created', view, edSha256: signed.value.sha256 };

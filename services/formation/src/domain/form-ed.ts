@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import { addZk, type CertificateValidator, type Signer, verifyZks } from '@twincontour/crypto';
-import { type EdIdentity, orderToEd101, type PaymentOrder, writeEd101 } from '@twincontour/ufebs';
+import { addZk, type CertificateInfo, type CertificateValidator, type Signer, verifyZks } from '@twincontour/crypto';
+import { type EdIdentity, normalizeEd, orderToEd101, type PaymentOrder, writeEd101 } from '@twincontour/ufebs';
 
 /** The signed ED101 of one order. */
 export interface SignedEd {
@@ -8,10 +8,21 @@ export interface SignedEd {
   bytes: Uint8Array;
   /** SHA-256 of `bytes`, hex (logged instead of the message: STYLE.md, Logging). */
   sha256: string;
+  /** SHA-256 (hex) of what the ЗК signs — the normalized ED — for the audit log. */
+  signedSha256: string;
 }
 
 /** Why forming or signing failed: `stage` tells which step, `code` is the package's code. */
-export type FormFailure = { ok: false; stage: 'form' | 'sign'; code: string; message: string };
+export type FormFailure = {
+  ok: false;
+  stage: 'form' | 'sign';
+  code: string;
+  message: string;
+  /** When formation's own ЗК failed its check: the certificate it was made with, for the audit log. */
+  certificate?: CertificateInfo | undefined;
+  /** SHA-256 (hex) of the normalized ED the failed ЗК signed. */
+  signedSha256?: string | undefined;
+};
 
 /** Collaborators and settings of {@link formSignedEd}. */
 export interface FormEdOptions {
@@ -44,9 +55,23 @@ export async function formSignedEd(
   };
   const signed = await addZk(written.value, options.signer, zkOptions);
   if (!signed.ok) return { ok: false, stage: 'sign', code: signed.code, message: signed.message };
+  // addZk signed exactly these normalized bytes (the ЗК itself is left out of the normalization).
+  const normalized = normalizeEd(written.value);
+  const signedSha256 = normalized.ok ? sha256(normalized.value) : undefined;
   const check = await verifyZks(signed.value, { validator: options.validator, expectedContours: ['formation'] });
-  if (!check.ok) {
-    return { ok: false, stage: 'sign', code: check.code ?? 'SIG_MALFORMED', message: check.message ?? 'ЗК invalid' };
+  if (!check.ok || signedSha256 === undefined) {
+    return {
+      ok: false,
+      stage: 'sign',
+      code: check.code ?? 'SIG_MALFORMED',
+      message: check.message ?? 'ЗК invalid',
+      certificate: check.zks[0]?.certificate,
+      signedSha256,
+    };
   }
-  return { ok: true, value: { bytes: signed.value, sha256: createHash('sha256').update(signed.value).digest('hex') } };
+  return { ok: true, value: { bytes: signed.value, sha256: sha256(signed.value), signedSha256 } };
+}
+
+function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
 }

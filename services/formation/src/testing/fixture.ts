@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type AuditLog, createAuditLog } from '@twincontour/audit';
 import { devInit, loadSigner, loadTrustStore, type Signer, type TrustStore } from '@twincontour/crypto';
 import {
   createIdentityRegistry,
@@ -59,6 +60,8 @@ export interface FormationFixture {
   readonly logger: Logger;
   /** Every log line the service wrote (JSON). */
   readonly logLines: string[];
+  /** The service's audit log on the test database (not started: `await audit.flush()` chains what was recorded). */
+  readonly audit: AuditLog;
   readonly app: FastifyInstance;
   /** The f2c relay (not started); `redeliverAfterMs` 300 so tests see re-enqueues quickly. */
   readonly relay: OutboxRelay;
@@ -103,6 +106,16 @@ export async function createFormationFixture(): Promise<FormationFixture> {
     destination: { write: (line: string) => void logLines.push(line) },
   });
 
+  // migrateFormation applied the audit migrations too; the log signs its checkpoints with the formation key.
+  const audit = createAuditLog({
+    pool: db.pool,
+    contour: 'formation',
+    service: 'formation',
+    signer: signer.value,
+    validator: store.value,
+    logger,
+  });
+
   // A fresh TWINCONTOUR_WEBHOOK_KEY per fixture, as `openssl rand -base64 32` makes one.
   const webhookKey = randomBytes(32);
   const base: FormationDeps = {
@@ -114,6 +127,7 @@ export async function createFormationFixture(): Promise<FormationFixture> {
     queues,
     edAuthor: '4525545000',
     webhookKey,
+    audit,
   };
   const apps: FastifyInstance[] = [];
   const build = async (overrides: Partial<FormationDeps> = {}) => {
@@ -148,6 +162,7 @@ export async function createFormationFixture(): Promise<FormationFixture> {
     webhookKey,
     logger,
     logLines,
+    audit,
     app,
     relay,
     build,
@@ -155,6 +170,7 @@ export async function createFormationFixture(): Promise<FormationFixture> {
     async close() {
       await relay.stop();
       for (const a of apps) await a.close();
+      await audit.close();
       await queues.close();
       await deleteBoundaryKeys();
       await redis.cleanup();

@@ -1,5 +1,6 @@
 import {
   createWorker,
+  isExchangeStateJob,
   JobError,
   type OrderStage,
   type Pool,
@@ -11,6 +12,7 @@ import {
 } from '@twincontour/platform';
 import type { Job, Worker } from 'bullmq';
 import type { Logger } from 'pino';
+import { recordExchangeState } from '../adapters/exchange-state.js';
 import type { FormationMetrics } from '../adapters/metrics.js';
 import { applyStatus } from '../adapters/order-store.js';
 
@@ -121,6 +123,46 @@ export async function processStatusJob(
   return { duplicate: false, inserted, status };
 }
 
+/**
+ * 802-П п. 19: transport's exchange-state message, passed on by control. Checked against the boundary
+ * contract (a bad one is refused without retry), recorded once per message id and only when newer than the
+ * state held: POST /v1/payment-orders refuses new orders with 503 EXCHANGE_SUSPENDED while it is not running.
+ */
+export async function processExchangeStateJob(
+  deps: C2fDeps,
+  data: unknown,
+): Promise<{ duplicate: boolean; recorded: boolean }> {
+  const parsed = parseBoundaryPayload('exchange', data);
+  if (!parsed.ok || parsed.value.messageId !== `c2f-exchange-${parsed.value.seq}`) {
+    const code = parsed.ok ? 'QUE_BAD_PAYLOAD' : parsed.code;
+    deps.logger.warn({ event: 'security', code }, 'c2f exchange-state payload refused');
+    throw new JobError(code, 'the exchange-state payload does not match the boundary contract', { retryable: false });
+  }
+  const message = parsed.value;
+  const outcome = await processOnce(deps.pool, C2F_CONSUMER, message.messageId, (client) =>
+    recordExchangeState(client, message),
+  );
+  const recorded = !outcome.duplicate && outcome.value;
+  if (recorded) {
+    deps.logger.warn(
+      { event: 'incident', state: message.state, seq: message.seq, incidentId: message.incidentId },
+      message.state === 'running'
+        ? 'exchange running: orders accepted again'
+        : 'exchange suspended: new orders refused',
+    );
+  }
+  return { duplicate: outcome.duplicate, recorded };
+}
+
+/** One c2f job: an exchange-state message or an order status. */
+export function processC2fJob(
+  deps: C2fDeps,
+  data: unknown,
+  attempt?: { made: number; allowed: number },
+): Promise<unknown> {
+  return isExchangeStateJob(data) ? processExchangeStateJob(deps, data) : processStatusJob(deps, data, attempt);
+}
+
 /** Options of {@link createC2fWorker}. */
 export interface C2fWorkerOptions extends C2fDeps {
   connection: RedisConnection;
@@ -135,7 +177,7 @@ export function createC2fWorker(options: C2fWorkerOptions): Worker {
   const deps: C2fDeps = { pool: options.pool, logger: options.logger, metrics: options.metrics };
   return createWorker(
     QUEUE_NAMES.c2f,
-    (job: Job) => processStatusJob(deps, job.data, { made: job.attemptsMade, allowed: job.opts.attempts ?? 1 }),
+    (job: Job) => processC2fJob(deps, job.data, { made: job.attemptsMade, allowed: job.opts.attempts ?? 1 }),
     {
       connection: options.connection,
       prefix: options.prefix,

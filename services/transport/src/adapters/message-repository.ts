@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { EdRefPayload, Queryable } from '@twincontour/platform';
 
 /** A message's delivery state. */
-export type MessageState = 'delivering' | 'sent' | 'rejected';
+export type MessageState = 'delivering' | 'sent' | 'rejected' | 'annulled';
 
 /** A message row as the processor needs it. */
 export interface MessageRow {
@@ -80,6 +80,8 @@ export async function insertDelivering(
     channel: string;
     fileName: string;
     envelopeSha256: string;
+    /** The КА envelope as control made it: what the delivery sweeper archives when it re-drives the message. */
+    envelope: Uint8Array;
     wire: Uint8Array;
     wireSha256: string;
     receivedAt: Date;
@@ -87,8 +89,8 @@ export async function insertDelivering(
 ): Promise<boolean> {
   const result = await db.query(
     `insert into messages (order_id, message_id, ed_no, ed_date, ed_author, state, channel, file_name,
-       envelope_sha256, wire, wire_sha256, received_at)
-     values ($1, $2, $3, $4, $5, 'delivering', $6, $7, $8, $9, $10, $11)
+       envelope_sha256, wire, wire_sha256, received_at, envelope)
+     values ($1, $2, $3, $4, $5, 'delivering', $6, $7, $8, $9, $10, $11, $12)
      on conflict do nothing`,
     [
       row.orderId,
@@ -102,6 +104,7 @@ export async function insertDelivering(
       Buffer.from(row.wire),
       row.wireSha256,
       row.receivedAt,
+      Buffer.from(row.envelope),
     ],
   );
   return result.rowCount === 1;
@@ -145,6 +148,7 @@ export async function insertRejected(
 /**
  * Takes the delivery of a message for `leaseMs`: only one worker delivers an ED at a time (a stalled
  * BullMQ job can run twice). Undefined when the message is not delivering or another worker holds it.
+ * Only `delivering` is taken: an `annulled` message (802-П п. 19) is never delivered, not even on resume.
  */
 export async function claimDelivery(db: Queryable, orderId: string, leaseMs: number): Promise<MessageRow | undefined> {
   const result = await db.query<RawMessage>(
@@ -172,7 +176,10 @@ export async function markSent(db: Queryable, orderId: string, reference: string
   return result.rowCount === 1;
 }
 
-/** One archive entry (802-П п. 11): exactly the bytes, with digest and time. */
+/**
+ * One archive entry (802-П п. 11): exactly the bytes, with digest and time. Written by
+ * adapters/archive-repository.ts (`TransportArchive.append`), which adds the chain, the CRLs and the retention.
+ */
 export interface ArchiveEntry {
   direction: 'out' | 'in';
   kind: string;
@@ -185,31 +192,6 @@ export interface ArchiveEntry {
   code?: string | undefined;
   reason?: string | undefined;
   at: Date;
-}
-
-/** Appends to the archive; returns the entry's id. */
-export async function archive(db: Queryable, entry: ArchiveEntry): Promise<string> {
-  const result = await db.query<{ id: string }>(
-    `insert into archive (direction, kind, order_id, ed_no, ed_date, ed_author, channel, source_ref, bytes, sha256,
-       code, reason, at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) returning id`,
-    [
-      entry.direction,
-      entry.kind,
-      entry.orderId ?? null,
-      entry.ed?.edNo ?? null,
-      entry.ed?.edDate ?? null,
-      entry.ed?.edAuthor ?? null,
-      entry.channel,
-      entry.sourceRef ?? null,
-      Buffer.from(entry.bytes),
-      entry.sha256,
-      entry.code ?? null,
-      entry.reason ?? null,
-      entry.at,
-    ],
-  );
-  return String(result.rows[0]?.id);
 }
 
 /** True when an answer with this identity was already taken. */
@@ -433,4 +415,32 @@ export async function countMessagesByState(db: Queryable): Promise<{ state: stri
     'select state, count(*) as count from messages group by state order by state',
   );
   return result.rows.map((r) => ({ state: r.state, count: Number(r.count) }));
+}
+
+/**
+ * Messages the delivery sweeper must re-drive: still `delivering`, with no live lease (the worker holding it
+ * died, or every attempt of the job failed and gave it back), and untouched for `graceMs` — longer than a
+ * job's back-off between attempts, so that a job still retrying keeps its message. Oldest first.
+ */
+export async function findStalledDeliveries(
+  db: Queryable,
+  options: { graceMs: number; limit: number },
+): Promise<string[]> {
+  const result = await db.query<{ order_id: string }>(
+    `select order_id from messages
+      where state = 'delivering' and (lease_until is null or lease_until < now())
+        and updated_at < now() - make_interval(secs => $1::float8 / 1000)
+      order by updated_at limit $2`,
+    [options.graceMs, options.limit],
+  );
+  return result.rows.map((r) => r.order_id);
+}
+
+/** The КА envelope stored with a message (null for one recorded before migration 0004). */
+export async function findEnvelope(db: Queryable, orderId: string): Promise<Uint8Array | undefined> {
+  const result = await db.query<{ envelope: Buffer | null }>('select envelope from messages where order_id = $1', [
+    orderId,
+  ]);
+  const envelope = result.rows[0]?.envelope;
+  return envelope ? new Uint8Array(envelope) : undefined;
 }

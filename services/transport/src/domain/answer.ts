@@ -1,6 +1,9 @@
+import { createHash } from 'node:crypto';
+import { kaChecks, type SignatureCheck, zkChecks } from '@twincontour/audit';
 import { type CertificateValidator, verifyEnvelope, verifyZks } from '@twincontour/crypto';
 import type { EdRefPayload, OrderStage } from '@twincontour/platform';
 import { type Ed201, type Ed206, parseEd } from '@twincontour/ufebs';
+import { zkContentDigest } from './audit-events.js';
 
 /** An answer of the Bank of Russia, verified and mapped to the stage it means. */
 export interface ReadAnswer {
@@ -16,6 +19,10 @@ export interface ReadAnswer {
   /** The ED201 Annotation of a refusal (or of an acceptance, shown in GET). */
   annotation?: string;
   ctrlCode?: string;
+  /** The КА and ЗК checks of the Bank of Russia's signatures, for the audit log. */
+  checks: SignatureCheck[];
+  /** SHA-256 (hex) of the answer file inside the envelope (what the КА signs). */
+  fileSha256: string;
 }
 
 /** An answer transport refuses: no status changes. */
@@ -25,6 +32,8 @@ export interface RefusedAnswer {
   /** Starts with the code of the failed check (`SIG_*`, `UFEBS_*`). */
   reason: string;
   sigCode?: string;
+  /** The checks made before the refusal (none when the envelope could not be read), for the audit log. */
+  checks: SignatureCheck[];
 }
 
 function identityOf(ed: { edNo: string; edDate: string; edAuthor: string }): EdRefPayload {
@@ -57,26 +66,39 @@ export async function readAnswer(
   deps: { validator: CertificateValidator; acceptCodes: ReadonlySet<string> },
 ): Promise<ReadAnswer | RefusedAnswer> {
   const ka = await verifyEnvelope(envelope, { validator: deps.validator, expectedContours: ['cbr'] });
+  const checks = kaChecks(envelope, ka, 'cbr', new Date());
   if (!ka.ok) {
     if (ka.code.startsWith('SIG_') && ka.code !== 'SIG_MALFORMED') {
-      return { ok: false, code: 'TRN_ANSWER_SIGNATURE_INVALID', reason: `${ka.code}: ${ka.message}`, sigCode: ka.code };
+      return {
+        ok: false,
+        code: 'TRN_ANSWER_SIGNATURE_INVALID',
+        reason: `${ka.code}: ${ka.message}`,
+        sigCode: ka.code,
+        checks,
+      };
     }
-    return { ok: false, code: 'TRN_ANSWER_INVALID', reason: `${ka.code}: ${ka.message}` };
+    return { ok: false, code: 'TRN_ANSWER_INVALID', reason: `${ka.code}: ${ka.message}`, checks };
   }
   const parsed = parseEd(ka.file);
-  if (!parsed.ok) return { ok: false, code: 'TRN_ANSWER_INVALID', reason: `${parsed.code}: ${parsed.message}` };
+  if (!parsed.ok) return { ok: false, code: 'TRN_ANSWER_INVALID', reason: `${parsed.code}: ${parsed.message}`, checks };
   const ed = parsed.value;
   if (ed.kind !== 'ED201' && ed.kind !== 'ED206') {
-    return { ok: false, code: 'TRN_ANSWER_INVALID', reason: `UFEBS_UNEXPECTED_ED: a ${ed.kind} is not an answer` };
+    return {
+      ok: false,
+      code: 'TRN_ANSWER_INVALID',
+      reason: `UFEBS_UNEXPECTED_ED: a ${ed.kind} is not an answer`,
+      checks,
+    };
   }
   if (!ed.edRefId) {
-    return { ok: false, code: 'TRN_ANSWER_INVALID', reason: 'UFEBS_MISSING_FIELD: the ED201 has no EDRefID' };
+    return { ok: false, code: 'TRN_ANSWER_INVALID', reason: 'UFEBS_MISSING_FIELD: the ED201 has no EDRefID', checks };
   }
   const zks = await verifyZks(ka.file, { validator: deps.validator, expectedContours: ['cbr'] });
+  checks.push(...zkChecks(zkContentDigest(ka.file), zks, ['cbr'], new Date(), 1));
   if (!zks.ok || zks.zks.length !== 1) {
     const code = zks.ok ? 'SIG_MALFORMED' : (zks.code ?? 'SIG_MALFORMED');
     const message = zks.ok ? `${zks.zks.length} ЗК where the Bank of Russia puts one` : (zks.message ?? '');
-    return { ok: false, code: 'TRN_ANSWER_SIGNATURE_INVALID', reason: `${code}: ${message}`, sigCode: code };
+    return { ok: false, code: 'TRN_ANSWER_SIGNATURE_INVALID', reason: `${code}: ${message}`, sigCode: code, checks };
   }
   return {
     ok: true,
@@ -84,5 +106,7 @@ export async function readAnswer(
     identity: identityOf(ed),
     refersTo: identityOf(ed.edRefId),
     ...mapAnswer(ed, deps.acceptCodes),
+    checks,
+    fileSha256: createHash('sha256').update(ka.file).digest('hex'),
   };
 }

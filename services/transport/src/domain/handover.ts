@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { kaChecks, type SignatureCheck, zkChecks } from '@twincontour/audit';
 import { type CertificateValidator, type Contour, verifyEnvelope, verifyZks } from '@twincontour/crypto';
 import {
   type C2tPayload,
@@ -9,6 +10,7 @@ import {
   type StatusPayload,
 } from '@twincontour/platform';
 import { checkEd } from '@twincontour/ufebs';
+import { zkContentDigest } from './audit-events.js';
 
 /** Which signatures transport requires (NOTES.md: the protection variant agreed with the Bank of Russia). */
 export type SigMode = 'zk+ka' | 'ka';
@@ -27,6 +29,8 @@ export interface VerifiedHandOver {
   envelope: Uint8Array;
   ed: EdRefPayload;
   envelopeSha256: string;
+  /** Every signature checked (the КА, each ЗК), for the audit log. */
+  checks: SignatureCheck[];
 }
 
 /** A hand-over refused by transport: nothing of it may be delivered. */
@@ -38,6 +42,8 @@ export interface RefusedHandOver {
   /** The SIG_* code of a signature refusal. */
   sigCode?: string;
   envelopeSha256: string;
+  /** Every signature checked before the refusal, the failed one included, for the audit log. */
+  checks: SignatureCheck[];
 }
 
 /** The ЗК contours required, in order, per mode (802-П п. 14.3: formation's and control's signatures). */
@@ -64,8 +70,16 @@ export async function verifyHandOver(
   const envelope = new Uint8Array(Buffer.from(payload.envelopeBase64, 'base64'));
   const envelopeSha256 = sha256Hex(envelope);
   const ka = await verifyEnvelope(envelope, { validator: deps.validator, expectedContours: ['control'] });
+  const checks = kaChecks(envelope, ka, 'control', new Date());
   if (!ka.ok) {
-    return { ok: false, code: 'TRN_KA_INVALID', reason: `${ka.code}: ${ka.message}`, sigCode: ka.code, envelopeSha256 };
+    return {
+      ok: false,
+      code: 'TRN_KA_INVALID',
+      reason: `${ka.code}: ${ka.message}`,
+      sigCode: ka.code,
+      envelopeSha256,
+      checks,
+    };
   }
   const zks = await verifyZks(ka.file, {
     validator: deps.validator,
@@ -73,6 +87,7 @@ export async function verifyHandOver(
   });
   // Exactly the expected ЗК: a third one (from whatever certificate) is not what the contours made.
   const expected = expectedZkContours(deps.sigMode).length;
+  checks.push(...zkChecks(zkContentDigest(ka.file), zks, expectedZkContours(deps.sigMode), new Date(), expected));
   if (zks.ok && zks.zks.length !== expected) {
     return {
       ok: false,
@@ -80,6 +95,7 @@ export async function verifyHandOver(
       reason: `SIG_MALFORMED: ${zks.zks.length} ЗК where mode ${deps.sigMode} requires ${expected}`,
       sigCode: 'SIG_MALFORMED',
       envelopeSha256,
+      checks,
     };
   }
   if (!zks.ok) {
@@ -90,6 +106,7 @@ export async function verifyHandOver(
       reason: `${code}: ${zks.message ?? ''}`,
       sigCode: code,
       envelopeSha256,
+      checks,
     };
   }
   const report = checkEd(ka.file);
@@ -102,6 +119,7 @@ export async function verifyHandOver(
       code: 'TRN_ED_INVALID',
       reason: detail || (first ? findings : 'UFEBS_INVALID: the ED could not be checked'),
       envelopeSha256,
+      checks,
     };
   }
   const { edNo, edDate, edAuthor } = report.identity;
@@ -112,9 +130,10 @@ export async function verifyHandOver(
       code: 'TRN_ED_INVALID',
       reason: `UFEBS_IDENTITY_MISMATCH: the ED is ${edNo} of ${edDate} by ${edAuthor}, the payload names ${named.edNo} of ${named.edDate} by ${named.edAuthor}`,
       envelopeSha256,
+      checks,
     };
   }
-  return { ok: true, envelope, ed: { edNo, edDate, edAuthor }, envelopeSha256 };
+  return { ok: true, envelope, ed: { edNo, edDate, edAuthor }, envelopeSha256, checks };
 }
 
 /** Longest reason a status carries (boundary schema `maxLength`). */

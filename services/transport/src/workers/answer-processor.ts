@@ -1,9 +1,12 @@
+import type { AuditEventInput, AuditLog } from '@twincontour/audit';
+import { type SignatureCheck, signatureCheckedEvents } from '@twincontour/audit';
 import type { CertificateValidator } from '@twincontour/crypto';
 import { addToOutbox, type Pool, QUEUE_NAMES, withTransaction } from '@twincontour/platform';
 import type { Logger } from 'pino';
+import type { TransportArchive } from '../adapters/archive-repository.js';
 import type { DeliveryAdapter, IncomingAnswer } from '../adapters/delivery/types.js';
-import { answerSeen, archive, findMessageByEd, insertAnswer, lockEdIdentity } from '../adapters/message-repository.js';
-import { readAnswer } from '../domain/answer.js';
+import { answerSeen, findMessageByEd, insertAnswer, lockEdIdentity } from '../adapters/message-repository.js';
+import { type ReadAnswer, readAnswer } from '../domain/answer.js';
 import { sha256Hex, statusPayload } from '../domain/handover.js';
 import type { createTransportMetrics } from '../metrics.js';
 
@@ -11,7 +14,9 @@ import type { createTransportMetrics } from '../metrics.js';
 export type AnswerResult =
   | { kind: 'applied'; orderId: string; stage: string }
   | { kind: 'duplicate'; orderId: string }
-  | { kind: 'refused'; code: string };
+  | { kind: 'refused'; code: string }
+  /** Names an ED whose delivery has not committed `sent` yet: not taken, offered again later (issue 8). */
+  | { kind: 'deferred'; orderId: string };
 
 /** Everything the answer processor needs. */
 export interface AnswerProcessorOptions {
@@ -21,6 +26,37 @@ export interface AnswerProcessorOptions {
   adapter: DeliveryAdapter;
   logger: Logger;
   metrics: ReturnType<typeof createTransportMetrics>;
+  /** The service's audit log: the checks of the Bank of Russia's КА and ЗК and each answer received. */
+  audit: AuditLog;
+  /** The five-year archive (802-П п. 11): each message with its certificate chain and CRLs. */
+  archive: TransportArchive;
+}
+
+/** How long an answer naming an ED still `delivering` waits for that delivery to commit before it is deferred. */
+const DEFER_AFTER_MS = 1_000;
+
+/** The actor of every event the service records on its own behalf. */
+const ACTOR = 'service:transport';
+
+/** `answer.received` of an answer applied: what it says (ED201 CtrlCode, ED206) and the stage it moved the order to. */
+function answerReceivedEvent(read: ReadAnswer, orderId: string, answerRef: string, at: Date): AuditEventInput {
+  return {
+    type: 'answer.received',
+    actor: ACTOR,
+    result: 'pass',
+    orderId,
+    ed: read.identity,
+    digest: read.fileSha256,
+    details: {
+      kind: read.kind,
+      stage: read.stage,
+      refersTo: read.refersTo,
+      answerRef,
+      ...(read.ctrlCode === undefined ? {} : { ctrlCode: read.ctrlCode }),
+      ...(read.code === undefined ? {} : { code: read.code }),
+    },
+    at,
+  };
 }
 
 /**
@@ -33,9 +69,17 @@ export interface AnswerProcessorOptions {
  * commit, so a crash makes the answer come again, and the answer identity makes the repeat a no-op.
  */
 export function createAnswerProcessor(options: AnswerProcessorOptions) {
-  const { pool, logger, metrics, adapter } = options;
+  const { pool, logger, metrics, adapter, audit } = options;
+  const archive = options.archive.append;
 
-  async function refuse(answer: IncomingAnswer, code: string, reason: string, sigCode?: string): Promise<AnswerResult> {
+  async function refuse(
+    answer: IncomingAnswer,
+    code: string,
+    reason: string,
+    sigCode?: string,
+    checks: readonly SignatureCheck[] = [],
+    refersTo?: ReadAnswer['refersTo'],
+  ): Promise<AnswerResult> {
     const at = new Date();
     await archive(pool, {
       direction: 'in',
@@ -48,6 +92,25 @@ export function createAnswerProcessor(options: AnswerProcessorOptions) {
       reason,
       at,
     });
+    // Nothing changes state for a refused answer: its events stand on their own.
+    const events: AuditEventInput[] = [
+      ...signatureCheckedEvents(checks, { actor: ACTOR }),
+      {
+        type: 'answer.received',
+        actor: ACTOR,
+        result: 'fail',
+        reason: code,
+        digest: sha256Hex(answer.bytes),
+        details: {
+          answerRef: answer.ref,
+          kind: answer.kind,
+          ...(sigCode ? { sigCode } : {}),
+          ...(refersTo ? { refersTo } : {}),
+        },
+        at,
+      },
+    ];
+    for (const event of events) await audit.record(event);
     await adapter.ack(answer, 'rejected');
     metrics.failures.inc({ code });
     if (sigCode) metrics.signatureFailures.inc({ code: sigCode });
@@ -70,11 +133,27 @@ export function createAnswerProcessor(options: AnswerProcessorOptions) {
     if (!opened.ok) return refuse(answer, 'TRN_ANSWER_DECRYPT_FAILED', `${opened.code}: ${opened.message}`);
     const envelope = opened.value;
     const read = await readAnswer(envelope, { validator: options.validator, acceptCodes: options.acceptCodes });
-    if (!read.ok) return refuse(answer, read.code, read.reason, read.sigCode);
-    const message = await findMessageByEd(pool, read.refersTo);
+    if (!read.ok) return refuse(answer, read.code, read.reason, read.sigCode, read.checks);
+    let message = await findMessageByEd(pool, read.refersTo);
+    // The Bank of Russia took the ED but transport has not recorded it `sent` yet: the answer overtook the
+    // delivery's commit (usually a moment away: it is waited for), or transport died between the two and
+    // the sweeper will finish it. Refusing the answer as unmatched would lose the order's ED201/ED206 for
+    // good; it is left unacknowledged instead, and the channel offers it again.
+    for (let waited = 0; message?.state === 'delivering' && waited < DEFER_AFTER_MS; waited += 50) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      message = await findMessageByEd(pool, read.refersTo);
+    }
+    if (message?.state === 'delivering') return { kind: 'deferred', orderId: message.orderId };
     if (message?.state !== 'sent') {
       const { edNo, edDate, edAuthor } = read.refersTo;
-      return refuse(answer, 'TRN_ANSWER_UNMATCHED', `EDRefID ${edNo} of ${edDate} by ${edAuthor} names no ED sent`);
+      return refuse(
+        answer,
+        'TRN_ANSWER_UNMATCHED',
+        `EDRefID ${edNo} of ${edDate} by ${edAuthor} names no ED sent`,
+        undefined,
+        read.checks,
+        read.refersTo,
+      );
     }
     const receivedAt = new Date();
     const applied = await withTransaction(pool, async (client): Promise<AnswerResult> => {
@@ -110,6 +189,14 @@ export function createAnswerProcessor(options: AnswerProcessorOptions) {
         sourceRef: answer.ref,
         receivedAt,
       });
+      // 802-П п. 14.3: the Bank of Russia's signatures checked, and the answer taken, with the state it moves.
+      const subject = { actor: ACTOR, orderId: message.orderId, ed: read.identity };
+      for (const event of [
+        ...signatureCheckedEvents(read.checks, subject),
+        answerReceivedEvent(read, message.orderId, answer.ref, receivedAt),
+      ]) {
+        await audit.record(event, client);
+      }
       const status = statusPayload(
         message.orderId,
         message.ed,
@@ -147,7 +234,10 @@ export function createAnswerProcessor(options: AnswerProcessorOptions) {
       logger.warn({ code: fetched.code, reason: fetched.message }, 'answers could not be fetched');
       return false;
     }
-    for (const answer of fetched.value) await processAnswer(answer);
+    for (const answer of fetched.value) {
+      // Nothing after a deferred answer is acknowledged either: the channel's cursor must not pass it.
+      if ((await processAnswer(answer)).kind === 'deferred') return false;
+    }
     return fetched.value.length >= 20;
   }
 

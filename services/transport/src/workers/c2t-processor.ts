@@ -1,3 +1,5 @@
+import type { AuditEventInput, AuditLog } from '@twincontour/audit';
+import { type EventSubject, type SignatureCheck, signatureCheckedEvents } from '@twincontour/audit';
 import type { CertificateValidator } from '@twincontour/crypto';
 import {
   addToOutbox,
@@ -11,10 +13,17 @@ import {
   withTransaction,
 } from '@twincontour/platform';
 import type { Logger } from 'pino';
+import type { TransportArchive } from '../adapters/archive-repository.js';
 import type { DeliveryAdapter } from '../adapters/delivery/types.js';
 import {
-  archive,
+  annulDelivering,
+  countAnnulled,
+  type ExchangeStateRow,
+  withDeliveryGate,
+} from '../adapters/incident-repository.js';
+import {
   claimDelivery,
+  findEnvelope,
   findMessage,
   findMessageByEd,
   insertDelivering,
@@ -26,6 +35,9 @@ import {
 import { decodeC2t, edFileName, type SigMode, sha256Hex, statusPayload, verifyHandOver } from '../domain/handover.js';
 import type { createTransportMetrics } from '../metrics.js';
 
+/** What a delivery needs of its hand-over: the c2t payload, or for a re-driven message its stored row. */
+type Delivery = Pick<C2tPayload, 'orderId' | 'messageId' | 'ed'> & { controlledAt?: string | undefined };
+
 /** The consumer name under which c2t messages are recorded in `processed_messages`. */
 export const C2T_CONSUMER = 'transport-c2t';
 /** How long one worker holds a message's delivery (longer than any delivery attempt takes). */
@@ -35,7 +47,9 @@ export const DELIVERY_LEASE_MS = 60_000;
 export type C2tOutcome =
   | { kind: 'sent'; orderId: string; reference: string }
   | { kind: 'rejected'; orderId?: string | undefined; code: string }
-  | { kind: 'duplicate-message' };
+  | { kind: 'duplicate-message' }
+  // 802-П п. 19: the exchange was suspended; the message was not delivered and never will be.
+  | { kind: 'annulled'; orderId: string };
 
 /** Everything the processor needs. */
 export interface C2tProcessorOptions {
@@ -45,7 +59,17 @@ export interface C2tProcessorOptions {
   adapter: DeliveryAdapter;
   logger: Logger;
   metrics: ReturnType<typeof createTransportMetrics>;
+  /**
+   * The service's audit log: the checks of the КА and both ЗК, the refusal or the delivery, each in the
+   * transaction of the state it describes (DESIGN.md, Audit log).
+   */
+  audit: AuditLog;
+  /** The five-year archive (802-П п. 11): each message with its certificate chain and CRLs. */
+  archive: TransportArchive;
 }
+
+/** The actor of every event the service records on its own behalf. */
+const ACTOR = 'service:transport';
 
 interface Refusal {
   orderId?: string | undefined;
@@ -55,6 +79,8 @@ interface Refusal {
   reason: string;
   sigCode?: string | undefined;
   envelopeSha256?: string | undefined;
+  /** The signature checks made before the refusal (none when the payload could not be read). */
+  checks?: readonly SignatureCheck[] | undefined;
 }
 
 /**
@@ -72,7 +98,33 @@ interface Refusal {
  * processed_messages row or the `sent` state and never sends again.
  */
 export function createC2tProcessor(options: C2tProcessorOptions) {
-  const { pool, logger, metrics, adapter } = options;
+  const { pool, logger, metrics, adapter, audit } = options;
+  const archive = options.archive.append;
+
+  /** Records events in the caller's transaction (or on their own without one), in order. */
+  async function recordEvents(events: readonly AuditEventInput[], client?: PoolClient): Promise<void> {
+    for (const event of events) await audit.record(event, client);
+  }
+
+  /** The checks and the `message.refused` of a refused hand-over. */
+  function refusalEvents(r: Refusal): AuditEventInput[] {
+    const subject: EventSubject = { actor: ACTOR, orderId: r.orderId, messageId: r.messageId, ed: r.ed };
+    return [
+      ...signatureCheckedEvents(r.checks ?? [], subject),
+      {
+        type: 'message.refused',
+        ...subject,
+        result: 'fail',
+        reason: r.code,
+        digest: r.envelopeSha256,
+        details: {
+          channel: adapter.channel,
+          ...(r.sigCode ? { sigCode: r.sigCode } : {}),
+          ...(r.envelopeSha256 ? { envelopeSha256: r.envelopeSha256 } : {}),
+        },
+      },
+    ];
+  }
 
   async function alreadyProcessed(messageId: string): Promise<boolean> {
     const result = await pool.query('select 1 from processed_messages where consumer = $1 and message_id = $2', [
@@ -90,6 +142,7 @@ export function createC2tProcessor(options: C2tProcessorOptions) {
 
   async function refuse(r: Refusal, receivedAt: Date): Promise<C2tOutcome> {
     const result = await processOnce(pool, C2T_CONSUMER, r.messageId, async (client) => {
+      await recordEvents(refusalEvents(r), client);
       if (r.orderId === undefined || r.ed === undefined) return true;
       const inserted = await insertRejected(client, {
         orderId: r.orderId,
@@ -131,14 +184,25 @@ export function createC2tProcessor(options: C2tProcessorOptions) {
   }
 
   /** Steps 3–4 up to the row: the duplicate check and the `delivering` record, in one transaction. */
-  async function record(payload: C2tPayload, envelope: Uint8Array, envelopeSha256: string, receivedAt: Date) {
+  async function record(
+    payload: C2tPayload,
+    envelope: Uint8Array,
+    envelopeSha256: string,
+    receivedAt: Date,
+    checks: readonly SignatureCheck[],
+  ) {
     const fileName = edFileName(payload.ed);
     // Prepared outside the transaction (encryption), stored inside: every attempt sends these bytes.
     const prepared = await adapter.prepare({ name: fileName, bytes: envelope, ed: payload.ed });
     return withTransaction(pool, async (client): Promise<'recorded' | 'duplicate-ed' | 'exists'> => {
       await lockEdIdentity(client, payload.ed);
       const holder = await findMessageByEd(client, payload.ed);
-      if (holder && holder.orderId !== payload.orderId) return 'duplicate-ed';
+      const subject = { actor: ACTOR, orderId: payload.orderId, messageId: payload.messageId, ed: payload.ed };
+      // The checks passed; a duplicate ED is refused next, with its own event.
+      if (holder && holder.orderId !== payload.orderId) {
+        await recordEvents(signatureCheckedEvents(checks, subject), client);
+        return 'duplicate-ed';
+      }
       const inserted = await insertDelivering(client, {
         orderId: payload.orderId,
         messageId: payload.messageId,
@@ -146,18 +210,66 @@ export function createC2tProcessor(options: C2tProcessorOptions) {
         channel: adapter.channel,
         fileName,
         envelopeSha256,
+        envelope,
         wire: prepared.wire,
         wireSha256: sha256Hex(prepared.wire),
         receivedAt,
       });
-      return inserted ? 'recorded' : 'exists';
+      // Another worker recorded this hand-over first, with its own checks.
+      if (!inserted) return 'exists';
+      await recordEvents(signatureCheckedEvents(checks, subject), client);
+      return 'recorded';
     });
   }
 
-  async function deliver(payload: C2tPayload, envelope: Uint8Array): Promise<C2tOutcome> {
-    const claimed = await claimDelivery(pool, payload.orderId, DELIVERY_LEASE_MS);
+  /**
+   * 802-П п. 19: every delivery runs behind the exchange gate (adapters/incident-repository.ts), in one
+   * transaction that holds it shared from the claim to the `sent` record; a suspension holds it exclusively.
+   * While the exchange is not running, the message is annulled at once instead: never delivered, not even
+   * after the exchange resumes. A failed attempt commits its count and released lease before it is retried.
+   */
+  async function deliver(payload: Delivery, envelope: Uint8Array): Promise<C2tOutcome> {
+    return withDeliveryGate(
+      pool,
+      (db) => deliverOpen(payload, envelope, db),
+      (db, exchange) => annulOnArrival(db, payload, exchange),
+      (error) =>
+        error instanceof JobError && (error.code === 'TRN_DELIVERY_FAILED' || error.code === 'TRN_DELIVERY_CONFLICT'),
+    );
+  }
+
+  /** A hand-over reaching the gate while the exchange is suspended: annulled, with its t2c `annulled` status. */
+  async function annulOnArrival(db: PoolClient, payload: Delivery, exchange: ExchangeStateRow): Promise<C2tOutcome> {
+    const incidentId = exchange.incidentId ?? '';
+    const at = new Date();
+    const annulled = await annulDelivering(db, { incidentId, at, orderId: payload.orderId, c2tConsumer: C2T_CONSUMER });
+    if (annulled.length === 0) return { kind: 'duplicate-message' };
+    await countAnnulled(db, incidentId, annulled.length);
+    await audit.record(
+      {
+        type: 'incident.message-annulled',
+        actor: ACTOR,
+        result: 'info',
+        reason: 'EXCHANGE_SUSPENDED',
+        orderId: payload.orderId,
+        messageId: payload.messageId,
+        ed: payload.ed,
+        details: { incidentId, exchange: exchange.state },
+        at,
+      },
+      db,
+    );
+    logger.warn(
+      { event: 'incident', code: 'EXCHANGE_SUSPENDED', orderId: payload.orderId, ed: payload.ed, incidentId },
+      'hand-over annulled: the exchange is suspended',
+    );
+    return { kind: 'annulled', orderId: payload.orderId };
+  }
+
+  async function deliverOpen(payload: Delivery, envelope: Uint8Array, db: PoolClient): Promise<C2tOutcome> {
+    const claimed = await claimDelivery(db, payload.orderId, DELIVERY_LEASE_MS);
     if (!claimed) {
-      const now = await findMessage(pool, payload.orderId);
+      const now = await findMessage(db, payload.orderId);
       if (now?.state === 'sent') return { kind: 'duplicate-message' };
       throw new JobError('TRN_DELIVERY_BUSY', `order ${payload.orderId} is being delivered by another worker`);
     }
@@ -171,7 +283,7 @@ export function createC2tProcessor(options: C2tProcessorOptions) {
     };
     const delivered = await adapter.deliver(file);
     if (!delivered.ok) {
-      await releaseDelivery(pool, payload.orderId);
+      await releaseDelivery(db, payload.orderId);
       metrics.deliveries.inc({ channel: adapter.channel, result: delivered.code });
       logger.warn(
         { code: delivered.code, orderId: payload.orderId, ed: payload.ed, reason: delivered.message },
@@ -181,7 +293,7 @@ export function createC2tProcessor(options: C2tProcessorOptions) {
       throw new JobError(delivered.code, delivered.message, { retryable: delivered.code !== 'TRN_DELIVERY_CONFLICT' });
     }
     const sentAt = new Date();
-    const result = await processOnce(pool, C2T_CONSUMER, payload.messageId, async (client) => {
+    const result = await processOnce(db, C2T_CONSUMER, payload.messageId, async (client) => {
       if (!(await markSent(client, payload.orderId, delivered.value.reference, sentAt))) return false;
       const common = {
         direction: 'out' as const,
@@ -198,11 +310,30 @@ export function createC2tProcessor(options: C2tProcessorOptions) {
       }
       const status = statusPayload(payload.orderId, payload.ed, 'sent', sentAt);
       await outbox(client, status.messageId, status);
+      // 802-П п. 10: the ED handed to the Bank of Russia's channel, exactly these bytes.
+      await audit.record(
+        {
+          type: 'message.delivered',
+          actor: ACTOR,
+          result: 'info',
+          orderId: payload.orderId,
+          messageId: payload.messageId,
+          ed: payload.ed,
+          digest: sha256Hex(envelope),
+          details: {
+            channel: adapter.channel,
+            reference: delivered.value.reference,
+            ...(file.wireKind === 'enveloped-data' ? { wireSha256: sha256Hex(wire) } : {}),
+          },
+          at: sentAt,
+        },
+        client,
+      );
       return true;
     });
     if (result.duplicate || !result.value) return { kind: 'duplicate-message' };
     metrics.deliveries.inc({ channel: adapter.channel, result: 'sent' });
-    const seconds = (sentAt.getTime() - Date.parse(payload.controlledAt)) / 1000;
+    const seconds = (sentAt.getTime() - Date.parse(payload.controlledAt ?? '')) / 1000;
     if (Number.isFinite(seconds)) metrics.deliveryLatency.observe({ channel: adapter.channel }, Math.max(0, seconds));
     logger.info(
       { orderId: payload.orderId, ed: payload.ed, channel: adapter.channel, reference: delivered.value.reference },
@@ -244,6 +375,17 @@ export function createC2tProcessor(options: C2tProcessorOptions) {
           { event: 'security', code: 'TRN_ORDER_CONFLICT', orderId: payload.orderId, messageId: payload.messageId },
           'a second, different hand-over for an order',
         );
+        // No state changes (the first hand-over stands): the refusal is recorded on its own.
+        await recordEvents(
+          refusalEvents({
+            orderId: payload.orderId,
+            ed: payload.ed,
+            messageId: payload.messageId,
+            code: 'TRN_ORDER_CONFLICT',
+            reason: 'a second, different hand-over for an order',
+            envelopeSha256: sha256Hex(envelope),
+          }),
+        );
         throw new JobError('TRN_ORDER_CONFLICT', `order ${payload.orderId} already has another message`, {
           retryable: false,
         });
@@ -264,11 +406,12 @@ export function createC2tProcessor(options: C2tProcessorOptions) {
           reason: verified.reason,
           sigCode: verified.sigCode,
           envelopeSha256: verified.envelopeSha256,
+          checks: verified.checks,
         },
         receivedAt,
       );
     }
-    const recorded = await record(payload, envelope, verified.envelopeSha256, receivedAt);
+    const recorded = await record(payload, envelope, verified.envelopeSha256, receivedAt, verified.checks);
     if (recorded === 'duplicate-ed') {
       const { edNo, edDate, edAuthor } = payload.ed;
       return refuse(
@@ -286,7 +429,20 @@ export function createC2tProcessor(options: C2tProcessorOptions) {
     return deliver(payload, envelope);
   }
 
-  return { handleC2t };
+  /**
+   * Re-drives a message left `delivering` (the delivery sweeper, issue 8): the stored envelope and wire
+   * bytes under a new lease, exactly as a retry of its job would (the channel takes the same ED identity and
+   * bytes as one delivery). Undefined when the message is no longer delivering or has no stored envelope.
+   */
+  async function redeliver(orderId: string): Promise<C2tOutcome | undefined> {
+    const message = await findMessage(pool, orderId);
+    if (message?.state !== 'delivering') return undefined;
+    const envelope = await findEnvelope(pool, orderId);
+    if (!envelope) return undefined;
+    return deliver({ orderId, messageId: message.messageId, ed: message.ed }, envelope);
+  }
+
+  return { handleC2t, redeliver };
 }
 
 /** The c2t processor. */

@@ -1,9 +1,14 @@
-import type { CertificateValidator, Signer } from '@twincontour/crypto';
+import type { AuditLog } from '@twincontour/audit';
+import { auditCertificate } from '@twincontour/audit';
+import { type CertificateValidator, describeCertificate, type Signer } from '@twincontour/crypto';
 import { buildRouteValidator, type OrderStage, type Pool, type Role } from '@twincontour/platform';
 import { validatePaymentOrder } from '@twincontour/ufebs';
 import type { FastifyInstance, FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { Backlog } from '../../adapters/backlog.js';
+import type { ExchangeGate } from '../../adapters/exchange-state.js';
 import type { FormationMetrics } from '../../adapters/metrics.js';
 import { acceptOrder, findOrderView, listOrderViews } from '../../adapters/order-store.js';
+import { zkSelfCheckFailedEvent } from '../../domain/audit-events.js';
 import { requestDigest } from '../../domain/canonical.js';
 import { formSignedEd } from '../../domain/form-ed.js';
 import type { OrderView } from '../../domain/order-view.js';
@@ -20,7 +25,18 @@ export interface PaymentOrderRoutesOptions {
   sigId?: string;
   metrics: FormationMetrics;
   clock: () => Date;
+  /** The service's audit log: every ЗК made, and a failed check of formation's own ЗК. */
+  audit: AuditLog;
+  /** Orders in flight towards the Bank of Russia: the backpressure bound. */
+  backlog: Backlog;
+  /** Retry-After of a FRM_BACKPRESSURE answer, seconds. */
+  retryAfterSeconds: number;
+  /** The exchange state transport reports (802-П п. 19); absent, the exchange is taken as running. */
+  exchange?: ExchangeGate;
 }
+
+/** Retry-After of an EXCHANGE_SUSPENDED answer: a suspension lasts until the cause is removed, so no hurry. */
+const EXCHANGE_RETRY_AFTER_S = 60;
 
 /** Who may read orders: the back office that posted them, formation's operators, security officers. */
 const READERS: readonly Role[] = ['backoffice', 'formation-operator', 'security-officer'];
@@ -60,6 +76,9 @@ export const paymentOrderRoutes: FastifyPluginAsync<PaymentOrderRoutesOptions> =
   options,
 ) => {
   const { pool, metrics, clock } = options;
+  const described = describeCertificate(options.signer.certificate);
+  if (!described.ok) throw new Error(`formation certificate unreadable: ${described.code}`);
+  const signerCertificate = auditCertificate(described.value)!;
 
   app.post(
     '/v1/payment-orders',
@@ -93,6 +112,19 @@ export const paymentOrderRoutes: FastifyPluginAsync<PaymentOrderRoutesOptions> =
         }
       }
 
+      // 802-П п. 19: while the exchange with the Bank of Russia is suspended for an incident, no new order is
+      // taken (transport would annul it anyway); a replay of an order already accepted is answered above.
+      const exchange = await options.exchange?.current();
+      if (exchange && exchange.state !== 'running') {
+        metrics.orders.inc({ outcome: 'suspended' });
+        log.warn({ event: 'incident', exchange: exchange.state, incidentId: exchange.incidentId }, 'order refused');
+        void reply.header('retry-after', String(EXCHANGE_RETRY_AFTER_S));
+        throw formationError(
+          'EXCHANGE_SUSPENDED',
+          `the exchange with the Bank of Russia is ${exchange.state} for an incident (802-П п. 19); send the order once it runs again`,
+        );
+      }
+
       // 802-П прил. 1.3: requisite control before anything is formed, signed or stored.
       const checked = validatePaymentOrder(request.body);
       if (!checked.ok) {
@@ -104,6 +136,17 @@ export const paymentOrderRoutes: FastifyPluginAsync<PaymentOrderRoutesOptions> =
           'requisite control failed',
         );
         throw formationError('FRM_ORDER_INVALID', checked.message, errors);
+      }
+
+      // Backpressure: while control, transport or the Bank of Russia channel is down, accepted orders pile up
+      // in flight; past the bound a new order is refused before anything is formed or stored, and the back
+      // office retries it (same Idempotency-Key) after Retry-After. Nothing already accepted is dropped.
+      const admission = await options.backlog.admit();
+      if (!admission.ok) {
+        metrics.orders.inc({ outcome: 'backpressure' });
+        log.warn({ event: 'backpressure', backlog: admission.backlog, limit: admission.limit }, 'order refused');
+        void reply.header('retry-after', String(options.retryAfterSeconds));
+        throw formationError('FRM_BACKPRESSURE', `${admission.backlog} orders are on their way; retry later`);
       }
 
       const outcome = await acceptOrder(
@@ -121,12 +164,14 @@ export const paymentOrderRoutes: FastifyPluginAsync<PaymentOrderRoutesOptions> =
               signingTime: at,
               ...(options.sigId === undefined ? {} : { sigId: options.sigId }),
             }),
+          audit: { log: options.audit, certificate: signerCertificate, sigId: options.sigId },
         },
         clock,
       );
       switch (outcome.kind) {
         case 'created': {
           const { view } = outcome;
+          options.backlog.accepted();
           metrics.orders.inc({ outcome: 'created' });
           const accepted = Date.parse(view.createdAt);
           for (const stage of view.stages) {
@@ -154,6 +199,18 @@ export const paymentOrderRoutes: FastifyPluginAsync<PaymentOrderRoutesOptions> =
           metrics.orders.inc({ outcome: 'refused' });
           if (failure.stage === 'sign') {
             metrics.signatureFailures.inc({ code: failure.code });
+            // The ЗК was made but failed formation's own check (certificate expired, revoked, untrusted): the
+            // order's transaction rolled back, so the event is recorded on its own.
+            if (failure.signedSha256 !== undefined) {
+              await options.audit.record(
+                zkSelfCheckFailedEvent(
+                  failure.code,
+                  auditCertificate(failure.certificate) ?? signerCertificate,
+                  failure.signedSha256,
+                  identity.id,
+                ),
+              );
+            }
             log.error({ code: failure.code, reason: failure.message }, 'formation ЗК failed');
             throw formationError('FRM_SIGNATURE_FAILED', `formation could not sign the ED (${failure.code})`);
           }

@@ -174,6 +174,22 @@ export function createHttpsAdapter(options: HttpsAdapterOptions): DeliveryAdapte
     async open(answer: IncomingAnswer): Promise<Result<Uint8Array>> {
       return decrypt(answer.bytes, options.clientKey, options.clientCertificateDer);
     },
+    // 802-П п. 19.1: incident requests go to `<peer>/v1/exchange/incident` over the same mTLS channel.
+    incident: {
+      async send(body: Uint8Array): Promise<Result<{ status: number; body: Uint8Array }>> {
+        try {
+          const answer = await call(
+            'POST',
+            '/v1/exchange/incident',
+            { 'content-type': 'application/json', accept: 'application/json' },
+            body,
+          );
+          return ok({ status: answer.status, body: new Uint8Array(answer.body) });
+        } catch (error) {
+          return fail('INC_CHANNEL_FAILED', `the peer could not be reached: ${why(error)}`);
+        }
+      },
+    },
     async close(): Promise<void> {
       agent.destroy();
     },

@@ -47,5 +47,17 @@ export interface DeliveryAdapter {
   ack(answer: IncomingAnswer, outcome: AnswerOutcome): Promise<void>;
   /** Opens an `enveloped-data` answer (https); identity for the others. */
   open(answer: IncomingAnswer): Promise<Result<Uint8Array>>;
+  /** The main channel of incident requests (802-П п. 19.1), where the channel has one (https, simulator). */
+  readonly incident?: IncidentChannel;
   close(): Promise<void>;
+}
+
+/**
+ * The Bank of Russia's technical infrastructure as the main channel of incident requests (802-П п. 19.1):
+ * one POST of the signed request over the same mutually authenticated connection as the EDs. A value
+ * failure (`INC_CHANNEL_FAILED`) when the peer cannot be reached or does not answer in time; any answer,
+ * whatever its status, is returned for the caller to judge.
+ */
+export interface IncidentChannel {
+  send(body: Uint8Array): Promise<Result<{ status: number; body: Uint8Array }>>;
 }

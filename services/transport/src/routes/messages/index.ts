@@ -38,7 +38,7 @@ export const GET_MESSAGE_SCHEMA = {
         orderId: { type: 'string' },
         messageId: { type: 'string' },
         ed: ED_REF,
-        state: { type: 'string', enum: ['delivering', 'sent', 'rejected'] },
+        state: { type: 'string', enum: ['delivering', 'sent', 'rejected', 'annulled'] },
         channel: { type: 'string' },
         fileName: { type: 'string' },
         reference: { type: 'string' },
