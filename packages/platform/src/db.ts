@@ -45,6 +45,15 @@ export function createPool(options: PoolOptions = {}): Pool {
     // An idle client lost its connection; the pool drops it and opens a new one on demand.
     options.logger?.warn({ err: error }, 'idle PostgreSQL connection failed');
   });
+  // The pool listens only while a client is idle. A client checked out (a transaction awaiting a signature,
+  // an HTTP call) whose server restarts emits 'error' with no listener, which would crash the process
+  // (issue 8 fault suite). Its queries reject anyway, and the pool discards a client that is no longer
+  // queryable when it is released.
+  pool.on('connect', (client) => {
+    client.on('error', (error) => {
+      options.logger?.warn({ err: error }, 'PostgreSQL connection failed while in use');
+    });
+  });
   return pool;
 }
 

@@ -2,8 +2,8 @@ import type { Queue, Worker } from 'bullmq';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { withTransaction } from './db.js';
 import { migrate, PLATFORM_MIGRATIONS_DIR } from './migrate.js';
-import { ackOutbox, addToOutbox, createOutboxRelay, outboxBacklog } from './outbox.js';
-import { createQueue, createWorker, processOnce } from './queue.js';
+import { ackOutbox, addToOutbox, createOutboxRelay, isWornOut, outboxBacklog } from './outbox.js';
+import { createQueue, createWorker, JobError, processOnce } from './queue.js';
 import { createTestDatabase, createTestRedis, randomSuffix, type TestDatabase, type TestRedis } from './testing.js';
 
 let db: TestDatabase;
@@ -94,8 +94,8 @@ describe('the relay', () => {
     const queue = freshQueue();
     for (let i = 0; i < 5; i++) await handOver(`f2c-once-${i}`, queue.name, { n: i });
     const relay = createOutboxRelay({ pool: db.pool, queues: { [queue.name]: queue }, redeliverAfterMs: 60_000 });
-    expect(await relay.runOnce()).toEqual({ enqueued: 5, requeued: 0, acked: 0, pending: 0 });
-    expect(await relay.runOnce()).toEqual({ enqueued: 0, requeued: 0, acked: 0, pending: 0 });
+    expect(await relay.runOnce()).toEqual({ enqueued: 5, requeued: 0, acked: 0, retried: 0, pending: 0 });
+    expect(await relay.runOnce()).toEqual({ enqueued: 0, requeued: 0, acked: 0, retried: 0, pending: 0 });
     const job = await queue.getJob('f2c-once-3');
     expect(job?.data).toEqual({ n: 3 });
     expect(await queue.getJobCounts('waiting')).toEqual({ waiting: 5 });
@@ -115,7 +115,7 @@ describe('the relay', () => {
     // Before redeliverAfterMs nothing is looked at again; after it, the job is put back.
     expect((await relay.runOnce()).requeued).toBe(0);
     await sleep(200);
-    expect(await relay.runOnce()).toEqual({ enqueued: 0, requeued: 1, acked: 0, pending: 0 });
+    expect(await relay.runOnce()).toEqual({ enqueued: 0, requeued: 1, acked: 0, retried: 0, pending: 0 });
     expect(await queue.getJobState('f2c-lost-1')).toBe('waiting');
     expect((await queue.getJob('f2c-lost-1'))?.data).toEqual({ ed: 'lost' });
     expect(await row('f2c-lost-1')).toMatchObject({ attempts: 2, acked_at: null });
@@ -139,7 +139,7 @@ describe('the relay', () => {
     closers.push(worker);
     for (let i = 0; i < 60 && (await served.getJobState('f2c-ack-1')) !== 'completed'; i++) await sleep(50);
     await sleep(120);
-    expect(await relay.runOnce()).toEqual({ enqueued: 0, requeued: 0, acked: 1, pending: 1 });
+    expect(await relay.runOnce()).toEqual({ enqueued: 0, requeued: 0, acked: 1, retried: 0, pending: 1 });
     expect(await row('f2c-ack-1')).toMatchObject({ last_state: 'completed' });
     expect((await row('f2c-ack-1')).acked_at).not.toBeNull();
     expect(await row('f2c-ack-2')).toMatchObject({ last_state: 'waiting', acked_at: null });
@@ -147,7 +147,49 @@ describe('the relay', () => {
     expect(await ackOutbox(db.pool, 'f2c-ack-2')).toBe(true);
     expect(await ackOutbox(db.pool, 'f2c-ack-2')).toBe(false);
     await sleep(120);
-    expect(await relay.runOnce()).toEqual({ enqueued: 0, requeued: 0, acked: 0, pending: 0 });
+    expect(await relay.runOnce()).toEqual({ enqueued: 0, requeued: 0, acked: 0, retried: 0, pending: 0 });
+  });
+
+  it('retries a job that failed after every attempt or stalled, never one the consumer refused', async () => {
+    const queue = freshQueue();
+    await handOver('f2c-worn-1', queue.name, { fail: 'down' });
+    await handOver('f2c-refused-1', queue.name, { fail: 'refuse' });
+    const relay = createOutboxRelay({
+      pool: db.pool,
+      queues: { [queue.name]: queue },
+      redeliverAfterMs: 100,
+      jobOptions: { attempts: 2, backoff: { type: 'fixed', delay: 10 } },
+    });
+    expect((await relay.runOnce()).enqueued).toBe(2);
+    // The consumer's database is "down" for the first two attempts, then it works.
+    let calls = 0;
+    const effects: string[] = [];
+    const worker = createWorker<{ fail: string }>(
+      queue.name,
+      async (job) => {
+        if (job.data.fail === 'refuse') throw new JobError('QUE_BAD_PAYLOAD', 'refused', { retryable: false });
+        if (++calls <= 2) throw new Error('database unavailable');
+        effects.push(String(job.id));
+      },
+      { connection: redis.connection, prefix: redis.prefix },
+    );
+    closers.push(worker);
+    for (let i = 0; i < 100 && ((await queue.getJobCounts('failed')).failed ?? 0) < 2; i++) await sleep(50);
+    expect(await queue.getJobState('f2c-worn-1')).toBe('failed');
+    await sleep(120);
+    expect(await relay.runOnce()).toEqual({ enqueued: 0, requeued: 0, acked: 0, retried: 1, pending: 2 });
+    for (let i = 0; i < 100 && (await queue.getJobState('f2c-worn-1')) !== 'completed'; i++) await sleep(50);
+    expect(effects).toEqual(['f2c-worn-1']);
+    await sleep(120);
+    expect(await relay.runOnce()).toEqual({ enqueued: 0, requeued: 0, acked: 1, retried: 0, pending: 1 });
+    expect(await row('f2c-refused-1')).toMatchObject({ last_state: 'failed', acked_at: null });
+  });
+
+  it('tells a worn-out job from a refused one', () => {
+    const job = (attemptsMade: number, failedReason: string) => ({ attemptsMade, opts: { attempts: 5 }, failedReason });
+    expect(isWornOut(job(5, 'QUE_JOB_FAILED: connection refused'))).toBe(true);
+    expect(isWornOut(job(1, 'job stalled more than allowable limit'))).toBe(true);
+    expect(isWornOut(job(1, 'QUE_BAD_PAYLOAD: refused'))).toBe(false);
   });
 
   it('never lets two relays claim the same row', async () => {

@@ -1,4 +1,4 @@
-import type { JobsOptions, Queue } from 'bullmq';
+import type { Job, JobsOptions, Queue } from 'bullmq';
 import type { Logger } from 'pino';
 import type { Pool, Queryable } from './db.js';
 import { checkJobId, DEFAULT_JOB_OPTIONS } from './queue.js';
@@ -97,6 +97,11 @@ export interface RelayRunReport {
   requeued: number;
   /** Rows acknowledged because their job completed. */
   acked: number;
+  /**
+   * Rows whose job had failed after every attempt (or stalled too often) and was put back to run again:
+   * the consumer's database or the next hop was down for longer than the back-off lasted.
+   */
+  retried: number;
   /** Rows whose job is still waiting, active, delayed or failed. */
   pending: number;
 }
@@ -128,7 +133,10 @@ interface ClaimedRow {
  * - never handed over → added to BullMQ with `jobId` = row id;
  * - job `completed` → the row is acknowledged (the consumer commits its effect before the job completes);
  * - job unknown to Redis (Redis lost its memory, or removed the completed job) → added again;
- * - job waiting, active, delayed or failed → left alone and looked at again later (`last_state`).
+ * - job failed after all its attempts, or stalled more often than allowed (its worker was killed) → retried
+ *   ({@link isWornOut}): otherwise the row would never be acknowledged and the hand-over would stop there;
+ * - job failed on purpose (`UnrecoverableError`: the consumer refused it), waiting, active or delayed → left
+ *   alone and looked at again later (`last_state`).
  *
  * The consumer must be idempotent ({@link processOnce}): a job can be delivered more than once.
  */
@@ -168,7 +176,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
   }
 
   async function runOnce(): Promise<RelayRunReport> {
-    const report: RelayRunReport = { enqueued: 0, requeued: 0, acked: 0, pending: 0 };
+    const report: RelayRunReport = { enqueued: 0, requeued: 0, acked: 0, retried: 0, pending: 0 };
     const rows = await claim();
     const acked: string[] = [];
     const states: { id: string; state: string }[] = [];
@@ -179,14 +187,20 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       const fresh = ofQueue.filter((r) => r.previous === null);
       const seen = ofQueue.filter((r) => r.previous !== null);
       const lost: ClaimedRow[] = [];
+      const retried: string[] = [];
       await Promise.all(
         seen.map(async (row) => {
           const state = await queue.getJobState(row.id);
           if (state === 'completed') acked.push(row.id);
           else if (state === 'unknown') lost.push(row);
-          else states.push({ id: row.id, state });
+          else if (state === 'failed' && (await retryWornOut(queue, row.id))) {
+            retried.push(row.id);
+            states.push({ id: row.id, state: 'waiting' });
+          } else states.push({ id: row.id, state });
         }),
       );
+      report.retried += retried.length;
+      if (retried.length > 0) log?.warn({ queue: name, ids: retried }, 'failed jobs of unacknowledged rows retried');
       const toAdd = [...fresh, ...lost];
       if (toAdd.length > 0) {
         try {
@@ -218,7 +232,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       );
       report.pending = states.length;
       const failed = states.filter((s) => s.state === 'failed').map((s) => s.id);
-      if (failed.length > 0) log?.warn({ ids: failed }, 'outbox rows whose job failed stay unacknowledged');
+      if (failed.length > 0) log?.warn({ ids: failed }, 'outbox rows whose job was refused stay unacknowledged');
     }
     return report;
   }
@@ -232,7 +246,7 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
     inFlight = runOnce()
       .then(
         (report) => {
-          const busy = report.enqueued + report.requeued + report.acked + report.pending >= batchSize;
+          const busy = report.enqueued + report.requeued + report.acked + report.retried + report.pending >= batchSize;
           return busy ? 0 : intervalMs;
         },
         (error: unknown) => {
@@ -258,4 +272,29 @@ export function createOutboxRelay(options: OutboxRelayOptions): OutboxRelay {
       await inFlight;
     },
   };
+}
+
+/** BullMQ's failed reasons for a job whose worker died while holding it more often than allowed. */
+const STALLED = /^job (stalled|started) more than allowable limit/;
+
+/**
+ * True for a failed job that may succeed if run again: it used every attempt (its failures were
+ * retryable — an `UnrecoverableError` fails a job before its last attempt) or it failed because it
+ * stalled (its worker was killed, shared/QUEUES.md). A job refused on purpose is not worn out.
+ */
+export function isWornOut(job: Pick<Job, 'attemptsMade' | 'opts' | 'failedReason'>): boolean {
+  return job.attemptsMade >= (job.opts.attempts ?? 1) || STALLED.test(job.failedReason ?? '');
+}
+
+/** Retries a worn-out failed job from its first attempt; false when it is not (or no longer) one. */
+async function retryWornOut(queue: Queue, id: string): Promise<boolean> {
+  const job = await queue.getJob(id);
+  if (!job || !isWornOut(job)) return false;
+  try {
+    await job.retry('failed', { resetAttemptsMade: true, resetAttemptsStarted: true });
+    return true;
+  } catch {
+    // Moved meanwhile (another relay retried it, or it was removed): looked at again next time.
+    return false;
+  }
 }

@@ -1,3 +1,4 @@
+import type { AuditLog } from '@twincontour/audit';
 import type { CertificateValidator } from '@twincontour/crypto';
 import {
   createLoop,
@@ -12,17 +13,23 @@ import {
 } from '@twincontour/platform';
 import type { Queue, Worker } from 'bullmq';
 import type { Logger } from 'pino';
+import type { TransportArchive } from './adapters/archive-repository.js';
 import type { DeliveryAdapter } from './adapters/delivery/types.js';
 import type { SigMode } from './domain/handover.js';
 import type { createTransportMetrics } from './metrics.js';
 import { type AnswerProcessor, createAnswerProcessor } from './workers/answer-processor.js';
 import { type C2tProcessor, createC2tProcessor } from './workers/c2t-processor.js';
+import { createDeliverySweeper, DELIVERY_SWEEP_MS } from './workers/delivery-sweeper.js';
 
 /** Everything the background side of the service needs. */
 export interface TransportRuntimeOptions {
   pool: Pool;
   logger: Logger;
   validator: CertificateValidator;
+  /** The service's audit log (signature checks, refusals, deliveries, answers). */
+  audit: AuditLog;
+  /** The five-year archive the processors write to (802-П п. 11). */
+  archive: TransportArchive;
   metrics: ReturnType<typeof createTransportMetrics>;
   adapter: DeliveryAdapter;
   /** The control↔transport Redis (c2t, t2c). */
@@ -70,6 +77,8 @@ export function createTransportRuntime(options: TransportRuntimeOptions): Transp
     adapter: options.adapter,
     logger,
     metrics: options.metrics,
+    audit: options.audit,
+    archive: options.archive,
   });
   const answers = createAnswerProcessor({
     pool,
@@ -78,6 +87,8 @@ export function createTransportRuntime(options: TransportRuntimeOptions): Transp
     adapter: options.adapter,
     logger,
     metrics: options.metrics,
+    audit: options.audit,
+    archive: options.archive,
   });
   const relay: OutboxRelay = createOutboxRelay({
     pool,
@@ -87,6 +98,9 @@ export function createTransportRuntime(options: TransportRuntimeOptions): Transp
     ...(options.relayRedeliverAfterMs === undefined ? {} : { redeliverAfterMs: options.relayRedeliverAfterMs }),
   });
   const answerLoop: Loop = createLoop('answers', () => answers.poll(), options.answerPollMs, logger);
+  // Messages left `delivering` by a job that gave up or a worker that died are re-driven (issue 8).
+  const sweeper = createDeliverySweeper({ pool, logger, redeliver: (orderId) => c2t.redeliver(orderId) });
+  const sweepLoop: Loop = createLoop('delivery-sweeper', () => sweeper.sweep(), DELIVERY_SWEEP_MS, logger);
   let worker: Worker | undefined;
 
   return {
@@ -102,6 +116,7 @@ export function createTransportRuntime(options: TransportRuntimeOptions): Transp
       });
       relay.start();
       answerLoop.start();
+      sweepLoop.start();
     },
     async queueDepths() {
       return Promise.all(
@@ -114,6 +129,7 @@ export function createTransportRuntime(options: TransportRuntimeOptions): Transp
     async close() {
       // The worker first: close() lets the jobs in flight finish, so their state and outbox rows commit.
       await worker?.close();
+      await sweepLoop.stop();
       await answerLoop.stop();
       await relay.stop();
       await Promise.all(Object.values(queues).map((q) => q.close()));
