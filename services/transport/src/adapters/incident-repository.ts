@@ -279,6 +279,25 @@ export async function certificateTaken(db: Queryable, thumbprint: string, except
   return (result.rowCount ?? 0) > 0;
 }
 
+/** The parameters $1…$13 of a person's row, in the order insertPerson and updatePerson use them. */
+function personParams(person: PersonWrite, actor: string): unknown[] {
+  return [
+    person.id,
+    person.fullName,
+    person.position,
+    person.phone,
+    person.fax,
+    person.email,
+    Buffer.from(person.certificate),
+    person.thumbprint,
+    person.serial,
+    person.issuer,
+    person.subject,
+    person.notAfter,
+    actor,
+  ];
+}
+
 /** Adds a person; false when the id exists. */
 export async function insertPerson(db: Queryable, person: PersonWrite, actor: string): Promise<boolean> {
   const result = await db.query(
@@ -286,21 +305,7 @@ export async function insertPerson(db: Queryable, person: PersonWrite, actor: st
        cert_serial, cert_issuer, cert_subject, cert_not_after, created_by, updated_by)
      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $13)
      on conflict (id) do nothing`,
-    [
-      person.id,
-      person.fullName,
-      person.position,
-      person.phone,
-      person.fax,
-      person.email,
-      Buffer.from(person.certificate),
-      person.thumbprint,
-      person.serial,
-      person.issuer,
-      person.subject,
-      person.notAfter,
-      actor,
-    ],
+    personParams(person, actor),
   );
   return result.rowCount === 1;
 }
@@ -312,21 +317,7 @@ export async function updatePerson(db: Queryable, person: PersonWrite, actor: st
        cert_thumbprint = $8, cert_serial = $9, cert_issuer = $10, cert_subject = $11, cert_not_after = $12,
        active = true, updated_by = $13, updated_at = now()
      where id = $1`,
-    [
-      person.id,
-      person.fullName,
-      person.position,
-      person.phone,
-      person.fax,
-      person.email,
-      Buffer.from(person.certificate),
-      person.thumbprint,
-      person.serial,
-      person.issuer,
-      person.subject,
-      person.notAfter,
-      actor,
-    ],
+    personParams(person, actor),
   );
   return result.rowCount === 1;
 }
