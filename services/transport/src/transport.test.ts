@@ -224,17 +224,19 @@ describe('delivery over https with mutual TLS', () => {
         h.signers.control,
       ),
     );
-    const refused = await waitFor(async () => {
-      const r = await h.db.pool.query<{ code: string; reason: string }>(
-        `select code, reason from archive where direction = 'in' and code is not null order by id desc limit 1`,
-      );
-      return r.rows[0];
-    });
-    expect(refused.code).toBe('TRN_ANSWER_SIGNATURE_INVALID');
-    expect(refused.reason).toMatch(/^SIG_WRONG_CONTOUR: /);
-    expect(await seriesValue(h.metrics.failures, { code: 'TRN_ANSWER_SIGNATURE_INVALID' })).toBe(before + 1);
-    const line = h.logLines.find((l) => l.event === 'security' && l.code === 'TRN_ANSWER_SIGNATURE_INVALID');
+    // The security log line is the refusal's last step: once it is there, the archive row and the metric are too.
+    const line = await waitFor(async () =>
+      h.logLines.find((l) => l.event === 'security' && l.code === 'TRN_ANSWER_SIGNATURE_INVALID'),
+    );
     expect(line).toMatchObject({ sigCode: 'SIG_WRONG_CONTOUR' });
+    const refused = (
+      await h.db.pool.query<{ code: string; reason: string }>(
+        `select code, reason from archive where direction = 'in' and code is not null order by id desc limit 1`,
+      )
+    ).rows[0];
+    expect(refused?.code).toBe('TRN_ANSWER_SIGNATURE_INVALID');
+    expect(refused?.reason).toMatch(/^SIG_WRONG_CONTOUR: /);
+    expect(await seriesValue(h.metrics.failures, { code: 'TRN_ANSWER_SIGNATURE_INVALID' })).toBe(before + 1);
     // Let the relay run: no stage came of it.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(await h.t2c(orderId, 'accepted-by-cbr')).toBeUndefined();

@@ -81,36 +81,40 @@ export function createAnswerProcessor(options: AnswerProcessorOptions) {
     refersTo?: ReadAnswer['refersTo'],
   ): Promise<AnswerResult> {
     const at = new Date();
-    await archive(pool, {
-      direction: 'in',
-      kind: answer.kind,
-      channel: adapter.channel,
-      sourceRef: answer.ref,
-      bytes: answer.bytes,
-      sha256: sha256Hex(answer.bytes),
-      code,
-      reason,
-      at,
-    });
-    // Nothing changes state for a refused answer: its events stand on their own.
-    const events: AuditEventInput[] = [
-      ...signatureCheckedEvents(checks, { actor: ACTOR }),
-      {
-        type: 'answer.received',
-        actor: ACTOR,
-        result: 'fail',
-        reason: code,
-        digest: sha256Hex(answer.bytes),
-        details: {
-          answerRef: answer.ref,
-          kind: answer.kind,
-          ...(sigCode ? { sigCode } : {}),
-          ...(refersTo ? { refersTo } : {}),
-        },
+    // The archived answer and its events commit together (nothing half-written); the ack comes after, so
+    // a crash in between offers the answer again rather than leaving it archived without its events.
+    await withTransaction(pool, async (client) => {
+      await archive(client, {
+        direction: 'in',
+        kind: answer.kind,
+        channel: adapter.channel,
+        sourceRef: answer.ref,
+        bytes: answer.bytes,
+        sha256: sha256Hex(answer.bytes),
+        code,
+        reason,
         at,
-      },
-    ];
-    for (const event of events) await audit.record(event);
+      });
+      // Nothing changes state for a refused answer: its events stand on their own.
+      const events: AuditEventInput[] = [
+        ...signatureCheckedEvents(checks, { actor: ACTOR }),
+        {
+          type: 'answer.received',
+          actor: ACTOR,
+          result: 'fail',
+          reason: code,
+          digest: sha256Hex(answer.bytes),
+          details: {
+            answerRef: answer.ref,
+            kind: answer.kind,
+            ...(sigCode ? { sigCode } : {}),
+            ...(refersTo ? { refersTo } : {}),
+          },
+          at,
+        },
+      ];
+      for (const event of events) await audit.record(event, client);
+    });
     await adapter.ack(answer, 'rejected');
     metrics.failures.inc({ code });
     if (sigCode) metrics.signatureFailures.inc({ code: sigCode });
