@@ -254,21 +254,8 @@ export async function findPerson(db: Queryable, id: string): Promise<PersonRow |
   return result.rows[0] ? toPerson(result.rows[0]) : undefined;
 }
 
-/** What is written of a person. */
-export interface PersonWrite {
-  id: string;
-  fullName: string;
-  position: string;
-  phone: string;
-  fax: string | null;
-  email: string;
-  certificate: Uint8Array;
-  thumbprint: string;
-  serial: string;
-  issuer: string;
-  subject: string;
-  notAfter: Date;
-}
+/** What is written of a person: the row without what the database keeps itself (state, who, when). */
+export type PersonWrite = Omit<PersonRow, 'active' | 'createdBy' | 'updatedBy' | 'createdAt' | 'updatedAt'>;
 
 /** True when another active person holds the certificate. */
 export async function certificateTaken(db: Queryable, thumbprint: string, exceptId?: string): Promise<boolean> {
